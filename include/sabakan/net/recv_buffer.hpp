@@ -1,0 +1,80 @@
+// One fixed-size receive buffer per connection with three cursors:
+//   [0, sent) already forwarded | [sent, parsed) scanned, to forward | [parsed, received) to scan
+// Forwarding hands the middle slice straight to the socket write: nothing is copied.
+#pragma once
+
+#include <sabakan/core/assert.hpp>
+#include <sabakan/protocol/bytes.hpp>
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+
+namespace sabakan::net {
+
+class recv_buffer {
+public:
+    explicit recv_buffer(std::size_t capacity)
+        : data_(std::make_unique<std::byte[]>(capacity)), capacity_(capacity) {}
+
+    std::size_t capacity() const noexcept { return capacity_; }
+
+    /// Room for the next read; compacts first when the tail is short.
+    std::span<std::byte> free_space() noexcept {
+        if (capacity_ - received_ < capacity_ / 4 && sent_ > 0) {
+            compact();
+        }
+        return {data_.get() + received_, capacity_ - received_};
+    }
+    void commit(std::size_t n) noexcept {
+        received_ += n;
+        SABAKAN_ASSERT(invariant());
+    }
+
+    protocol::bytes_view unparsed() const noexcept {
+        return {data_.get() + parsed_, received_ - parsed_};
+    }
+    void advance(std::size_t n) noexcept {
+        parsed_ += n;
+        SABAKAN_ASSERT(invariant());
+    }
+
+    protocol::bytes_view to_send() const noexcept { return {data_.get() + sent_, parsed_ - sent_}; }
+    void mark_sent() noexcept {
+        sent_ = parsed_;
+        if (sent_ == received_) {
+            sent_ = parsed_ = received_ = 0;   // empty: start over at the front for free
+        }
+    }
+    /// Drops scanned bytes that must not be forwarded (e.g. a Terminate). Call only when
+    /// to_send() is empty, after advancing over the message to drop.
+    void discard_parsed() noexcept { mark_sent(); }
+
+    bool has_unparsed() const noexcept { return parsed_ < received_; }
+    bool full() const noexcept { return received_ == capacity_ && sent_ == 0; }
+
+    void compact() noexcept {
+        if (sent_ == 0) {
+            return;
+        }
+        std::memmove(data_.get(), data_.get() + sent_, received_ - sent_);
+        parsed_ -= sent_;
+        received_ -= sent_;
+        sent_ = 0;
+        SABAKAN_ASSERT(invariant());
+    }
+
+    bool invariant() const noexcept {
+        return sent_ <= parsed_ && parsed_ <= received_ && received_ <= capacity_;
+    }
+
+private:
+    std::unique_ptr<std::byte[]> data_;
+    std::size_t capacity_;
+    std::size_t sent_ = 0;
+    std::size_t parsed_ = 0;
+    std::size_t received_ = 0;
+};
+
+}  // namespace sabakan::net

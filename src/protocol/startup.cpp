@@ -1,0 +1,83 @@
+// Decoding of the packets a connection opens with. Views only: the caller keeps the
+// packet's bytes alive as long as it uses the parameters.
+#include <sabakan/protocol/message_reader.hpp>
+#include <sabakan/protocol/startup.hpp>
+#include <sabakan/protocol/tags.hpp>
+
+namespace sabakan::protocol {
+
+std::string_view startup_packet::param(std::string_view name) const noexcept {
+    for (const auto& [k, v] : params) {
+        if (k == name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+bool startup_packet::has(std::string_view name) const noexcept {
+    for (const auto& [k, v] : params) {
+        if (k == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::optional<std::uint32_t> startup_length(bytes_view in) noexcept {
+    if (in.size() < 4) {
+        return std::nullopt;
+    }
+    message_reader r{in.first(4)};
+    return static_cast<std::uint32_t>(r.i32());
+}
+
+startup_error decode_startup(bytes_view packet, startup_packet& out) {
+    if (packet.size() < 8 || packet.size() > max_startup_packet) {
+        return startup_error::bad_length;
+    }
+    message_reader r{packet};
+    auto len = static_cast<std::uint32_t>(r.i32());
+    if (len != packet.size()) {
+        return startup_error::bad_length;
+    }
+    out.version = r.i32();
+    out.params.clear();
+    switch (out.version) {
+    case ssl_request_code:
+        out.kind = startup_kind::ssl_request;
+        return r.expect_end() ? startup_error::none : startup_error::bad_length;
+    case gssenc_request_code:
+        out.kind = startup_kind::gssenc_request;
+        return r.expect_end() ? startup_error::none : startup_error::bad_length;
+    case cancel_request_code:
+        out.kind = startup_kind::cancel_request;
+        out.cancel.pid = r.i32();
+        out.cancel.secret = r.i32();
+        return r.expect_end() ? startup_error::none : startup_error::bad_length;
+    default:
+        break;
+    }
+    // Major version 3; any minor version is served as 3.0 (PgBouncer does the same).
+    if ((out.version >> 16) != 3) {
+        return startup_error::bad_version;
+    }
+    out.kind = startup_kind::startup;
+    for (;;) {
+        auto name = r.cstring();
+        if (r.failed()) {
+            return startup_error::malformed;
+        }
+        if (name.empty()) {
+            break;   // the terminating NUL
+        }
+        auto value = r.cstring();
+        if (r.failed()) {
+            return startup_error::malformed;
+        }
+        out.params.emplace_back(name, value);
+    }
+    return r.expect_end() ? startup_error::none : startup_error::malformed;
+}
+
+}  // namespace sabakan::protocol

@@ -1,0 +1,115 @@
+// Startup packets on raw bytes: StartupMessage, SSLRequest, GSSENCRequest, CancelRequest,
+// and every malformed shape the decoder must refuse.
+#include <sabakan/protocol/messages.hpp>
+#include <sabakan/protocol/startup.hpp>
+
+#include <gtest/gtest.h>
+
+namespace sabakan::protocol {
+namespace {
+
+byte_buffer startup(std::vector<std::pair<std::string, std::string>> params) {
+    byte_buffer out;
+    append_startup(out, params);
+    return out;
+}
+
+// A normal StartupMessage yields its parameters in order.
+TEST(Startup, DecodesParameters) {
+    auto pkt = startup({{"user", "mastodon"}, {"database", "mastodon_production"},
+                        {"application_name", "psql"}});
+    startup_packet sp;
+    ASSERT_EQ(decode_startup(pkt, sp), startup_error::none);
+    EXPECT_EQ(sp.kind, startup_kind::startup);
+    EXPECT_EQ(sp.version, protocol_version_3);
+    ASSERT_EQ(sp.params.size(), 3u);
+    EXPECT_EQ(sp.param("user"), "mastodon");
+    EXPECT_EQ(sp.param("database"), "mastodon_production");
+    EXPECT_TRUE(sp.has("application_name"));
+    EXPECT_FALSE(sp.has("options"));
+    EXPECT_EQ(startup_length(pkt), pkt.size());
+}
+
+// SSLRequest and GSSENCRequest are recognised by their codes.
+TEST(Startup, SslAndGssRequests) {
+    for (auto [code, kind] : {std::pair{ssl_request_code, startup_kind::ssl_request},
+                              std::pair{gssenc_request_code, startup_kind::gssenc_request}}) {
+        byte_buffer out;
+        message_writer w{out};
+        w.begin_untagged();
+        w.i32(code);
+        w.end();
+        startup_packet sp;
+        ASSERT_EQ(decode_startup(out, sp), startup_error::none);
+        EXPECT_EQ(sp.kind, kind);
+    }
+}
+
+// A CancelRequest carries the key to look up.
+TEST(Startup, CancelRequest) {
+    byte_buffer out;
+    append_cancel_request(out, cancel_key{1234, -99});
+    startup_packet sp;
+    ASSERT_EQ(decode_startup(out, sp), startup_error::none);
+    EXPECT_EQ(sp.kind, startup_kind::cancel_request);
+    EXPECT_EQ(sp.cancel, (cancel_key{1234, -99}));
+}
+
+// Protocol 2.0 and 4.0 are refused as unsupported versions.
+TEST(Startup, UnsupportedVersion) {
+    for (std::int32_t v : {0x00020000, 0x00040000}) {
+        byte_buffer out;
+        message_writer w{out};
+        w.begin_untagged();
+        w.i32(v);
+        w.u8(0);
+        w.end();
+        startup_packet sp;
+        EXPECT_EQ(decode_startup(out, sp), startup_error::bad_version);
+    }
+}
+
+// A minor version above 0 is served as 3.0.
+TEST(Startup, MinorVersionAccepted) {
+    byte_buffer out;
+    message_writer w{out};
+    w.begin_untagged();
+    w.i32(protocol_version_3 + 2);
+    w.cstring("user");
+    w.cstring("x");
+    w.u8(0);
+    w.end();
+    startup_packet sp;
+    EXPECT_EQ(decode_startup(out, sp), startup_error::none);
+}
+
+// Missing terminator, a name without value, a wrong length word, too short or too long.
+TEST(Startup, MalformedPackets) {
+    startup_packet sp;
+    auto good = startup({{"user", "a"}});
+    auto no_final_nul = good;
+    no_final_nul.pop_back();
+    no_final_nul[3] = static_cast<std::byte>(no_final_nul.size());
+    EXPECT_EQ(decode_startup(no_final_nul, sp), startup_error::malformed);
+
+    byte_buffer dangling;
+    message_writer w{dangling};
+    w.begin_untagged();
+    w.i32(protocol_version_3);
+    w.cstring("user");
+    w.end();
+    EXPECT_EQ(decode_startup(dangling, sp), startup_error::malformed);
+
+    auto wrong_len = good;
+    wrong_len[3] = static_cast<std::byte>(std::to_integer<int>(wrong_len[3]) + 1);
+    EXPECT_EQ(decode_startup(wrong_len, sp), startup_error::bad_length);
+
+    byte_buffer tiny{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{4}};
+    EXPECT_EQ(decode_startup(tiny, sp), startup_error::bad_length);
+
+    byte_buffer huge(max_startup_packet + 1);
+    EXPECT_EQ(decode_startup(huge, sp), startup_error::bad_length);
+}
+
+}  // namespace
+}  // namespace sabakan::protocol
