@@ -1,0 +1,152 @@
+// The server connections of one (database, user) pair and the clients waiting for one.
+// Policy only: no sockets and no Asio. Each state is one intrusive list, and one function
+// moves a server between them, so the counts never drift.
+// Owned by: one worker's io_context; never touched from another thread.
+#pragma once
+
+#include <sabakan/config/config.hpp>
+
+#include <boost/intrusive/list.hpp>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sabakan::pool {
+
+enum class server_state : std::uint8_t {
+    unlinked,   // not in any list (new, or closed)
+    login,      // connecting and authenticating
+    idle,       // logged in, waiting for a client
+    active,     // lent to a client
+};
+
+using list_hook = boost::intrusive::list_member_hook<>;   // safe mode: knows if it is linked
+
+class server_pool;
+
+/// The pool's view of a server connection; the session layer derives from it.
+class server_slot {
+public:
+    server_state state() const noexcept { return state_; }
+    server_pool* pool() const noexcept { return pool_; }
+
+    list_hook pool_hook_;
+
+private:
+    friend class server_pool;
+    server_state state_ = server_state::unlinked;
+    server_pool* pool_ = nullptr;
+};
+
+/// A client waiting for a server; the session layer implements wake().
+class waiter {
+public:
+    /// Called once per wait: with a server now lent to this client, or with nullptr when
+    /// no server could be obtained (the pool's last_error() says why).
+    virtual void wake(server_slot* server) = 0;
+
+    bool waiting() const noexcept { return wait_hook_.is_linked(); }
+
+    list_hook wait_hook_;
+
+protected:
+    ~waiter() = default;
+};
+
+/// Opens new server connections for a pool; the session layer implements it.
+class connector {
+public:
+    /// Starts connecting a server that will call login_done() or login_failed().
+    /// Must call server_pool::add_login() before returning.
+    virtual void open_server(server_pool& pool) = 0;
+
+protected:
+    ~connector() = default;
+};
+
+struct pool_settings {
+    int pool_size = 20;
+    config::pool_mode mode = config::pool_mode::session;
+};
+
+class server_pool {
+public:
+    server_pool(std::string database, std::string user, pool_settings settings, connector& c)
+        : database_(std::move(database)), user_(std::move(user)), settings_(settings),
+          connector_(c) {}
+    server_pool(const server_pool&) = delete;
+    server_pool& operator=(const server_pool&) = delete;
+    ~server_pool();
+
+    const std::string& database() const noexcept { return database_; }
+    const std::string& user() const noexcept { return user_; }
+    const pool_settings& settings() const noexcept { return settings_; }
+    void set_settings(const pool_settings& s) noexcept { settings_ = s; }
+
+    /// A server for `w` now (marked active), or nullptr after queueing `w` (FIFO) and,
+    /// when the pool has room, asking the connector for a new server.
+    server_slot* acquire(waiter& w);
+    /// Takes `w` out of the queue (timeout, disconnect). No-op when not waiting.
+    void cancel_wait(waiter& w) noexcept;
+
+    /// An active server is clean again: lend it to the first waiter, else make it idle.
+    void release(server_slot& s);
+    /// The connector's new server (state login).
+    void add_login(server_slot& s);
+    /// Login finished: the server serves the first waiter or becomes idle.
+    void login_done(server_slot& s);
+    /// Login failed: the server leaves the pool and every waiter is woken with nullptr.
+    void login_failed(server_slot& s, std::string error);
+    /// A server left the pool (closed, or dirty after its client vanished).
+    void remove(server_slot& s);
+
+    /// Takes an idle server out (e.g. to close it); nullptr if none.
+    server_slot* pop_idle() noexcept;
+
+    const std::string& last_error() const noexcept { return last_error_; }
+
+    std::size_t idle_count() const noexcept { return idle_.size(); }
+    std::size_t active_count() const noexcept { return active_.size(); }
+    std::size_t login_count() const noexcept { return login_.size(); }
+    std::size_t waiting_count() const noexcept { return waiting_.size(); }
+    std::size_t server_count() const noexcept {
+        return idle_.size() + active_.size() + login_.size();
+    }
+
+    /// Parameters the first server login reported; sent to clients at login.
+    const std::vector<std::pair<std::string, std::string>>& server_params() const noexcept {
+        return server_params_;
+    }
+    bool has_server_params() const noexcept { return !server_params_.empty(); }
+    void set_server_params(std::vector<std::pair<std::string, std::string>> p) {
+        server_params_ = std::move(p);
+    }
+
+private:
+    using slot_list = boost::intrusive::list<
+        server_slot, boost::intrusive::member_hook<server_slot, list_hook, &server_slot::pool_hook_>,
+        boost::intrusive::constant_time_size<true>>;
+    using waiter_list = boost::intrusive::list<
+        waiter, boost::intrusive::member_hook<waiter, list_hook, &waiter::wait_hook_>,
+        boost::intrusive::constant_time_size<true>>;
+
+    /// The one place a server changes state.
+    void move(server_slot& s, server_state to);
+    slot_list& list_of(server_state st) noexcept;
+    void open_for_waiters();
+
+    std::string database_;
+    std::string user_;
+    pool_settings settings_;
+    connector& connector_;
+    slot_list login_;
+    slot_list idle_;
+    slot_list active_;
+    waiter_list waiting_;
+    std::string last_error_;
+    std::vector<std::pair<std::string, std::string>> server_params_;
+};
+
+}  // namespace sabakan::pool

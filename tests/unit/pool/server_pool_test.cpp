@@ -1,0 +1,165 @@
+// Pool policy without sockets: the size bound, LIFO idle reuse, FIFO waiters, login
+// failure wake-ups and removal of dead servers.
+#include <sabakan/pool/server_pool.hpp>
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace sabakan::pool {
+namespace {
+
+struct fake_connector : connector {
+    std::vector<std::unique_ptr<server_slot>> opened;
+    void open_server(server_pool& p) override {
+        opened.push_back(std::make_unique<server_slot>());
+        p.add_login(*opened.back());
+    }
+};
+
+struct fake_waiter : waiter {
+    server_pool* pool = nullptr;
+    std::vector<server_slot*> woken;   // nullptr entries are failures
+    int wakes = 0;
+    ~fake_waiter() {
+        if (pool != nullptr) {
+            pool->cancel_wait(*this);   // as a client session does when it ends
+        }
+    }
+    void wake(server_slot* s) override {
+        ++wakes;
+        woken.push_back(s);
+    }
+};
+
+struct PoolTest : ::testing::Test {
+    fake_connector conn;
+    server_pool pool{"db", "user", pool_settings{2, config::pool_mode::transaction}, conn};
+};
+
+// With no idle server, acquire queues the client and opens one server per waiter.
+TEST_F(PoolTest, OpensServersUpToPoolSize) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    fake_waiter c;
+    c.pool = &pool;
+    EXPECT_EQ(pool.acquire(a), nullptr);
+    EXPECT_EQ(pool.acquire(b), nullptr);
+    EXPECT_EQ(pool.acquire(c), nullptr);
+    EXPECT_EQ(conn.opened.size(), 2u);   // pool_size bounds logins too
+    EXPECT_EQ(pool.login_count(), 2u);
+    EXPECT_EQ(pool.waiting_count(), 3u);
+}
+
+// A finished login serves the first waiter (FIFO); the next release serves the next.
+TEST_F(PoolTest, WaitersServedInOrder) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    fake_waiter c;
+    c.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    pool.acquire(c);
+    pool.login_done(*conn.opened[0]);
+    ASSERT_EQ(a.woken.size(), 1u);
+    EXPECT_EQ(a.woken[0], conn.opened[0].get());
+    EXPECT_EQ(conn.opened[0]->state(), server_state::active);
+    pool.release(*conn.opened[0]);
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_EQ(b.woken[0], conn.opened[0].get());
+    EXPECT_TRUE(c.woken.empty());
+    EXPECT_EQ(pool.waiting_count(), 1u);
+}
+
+// With nobody waiting a released server becomes idle, and the most recent is reused first.
+TEST_F(PoolTest, IdleReuseIsLifo) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    pool.login_done(*conn.opened[0]);
+    pool.login_done(*conn.opened[1]);
+    pool.release(*conn.opened[0]);
+    pool.release(*conn.opened[1]);
+    EXPECT_EQ(pool.idle_count(), 2u);
+    fake_waiter c;
+    c.pool = &pool;
+    EXPECT_EQ(pool.acquire(c), conn.opened[1].get());
+    EXPECT_EQ(pool.active_count(), 1u);
+    EXPECT_EQ(conn.opened.size(), 2u);   // no new server while one was idle
+}
+
+// A failed login wakes every waiter with nullptr and keeps the reason.
+TEST_F(PoolTest, LoginFailureWakesAllWaiters) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    pool.login_failed(*conn.opened[0], "connection refused");
+    ASSERT_EQ(a.woken.size(), 1u);
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_EQ(a.woken[0], nullptr);
+    EXPECT_EQ(pool.last_error(), "connection refused");
+    EXPECT_EQ(pool.waiting_count(), 0u);
+    EXPECT_EQ(pool.login_count(), 1u);   // the other login is still under way
+}
+
+// A waiter that gives up leaves the queue and is never woken.
+TEST_F(PoolTest, CancelWait) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    pool.cancel_wait(a);
+    EXPECT_FALSE(a.waiting());
+    pool.login_done(*conn.opened[0]);
+    EXPECT_TRUE(a.woken.empty());
+    EXPECT_EQ(b.woken.size(), 1u);
+}
+
+// Removing a dead server frees its place: a waiter gets a fresh login.
+TEST_F(PoolTest, RemoveOpensReplacementForWaiters) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    fake_waiter c;
+    c.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    pool.login_done(*conn.opened[0]);
+    pool.login_done(*conn.opened[1]);
+    pool.acquire(c);   // both servers busy: c waits, no room for a third
+    EXPECT_EQ(conn.opened.size(), 2u);
+    pool.remove(*conn.opened[0]);
+    EXPECT_EQ(conn.opened[0]->state(), server_state::unlinked);
+    EXPECT_EQ(conn.opened.size(), 3u);
+    EXPECT_EQ(pool.server_count(), 2u);
+}
+
+// pop_idle takes an idle server out of the pool entirely.
+TEST_F(PoolTest, PopIdle) {
+    EXPECT_EQ(pool.pop_idle(), nullptr);
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    pool.login_done(*conn.opened[0]);
+    pool.release(*conn.opened[0]);
+    EXPECT_EQ(pool.pop_idle(), conn.opened[0].get());
+    EXPECT_EQ(pool.server_count(), 0u);
+}
+
+}  // namespace
+}  // namespace sabakan::pool
