@@ -1,0 +1,94 @@
+// One connection to PostgreSQL: logs in, then forwards the server's messages to the
+// client it is lent to, watching ReadyForQuery to know when the server is free again.
+// Owned by: one worker io_context; never touched from another thread.
+#pragma once
+
+#include <sabakan/net/asio.hpp>
+#include <sabakan/net/recv_buffer.hpp>
+#include <sabakan/pool/server_pool.hpp>
+#include <sabakan/protocol/frame_scanner.hpp>
+#include <sabakan/protocol/startup.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace sabakan::session {
+
+class backend_pool;
+class client_session;
+class pooler;
+
+/// What the client side has sent that the server has not finished answering.
+/// Pure data, so the release rule is one table-testable function.
+struct link_state {
+    int rfq_pending = 0;          // Query/Sync/FunctionCall forwarded, ReadyForQuery not yet seen
+    bool ext_unsynced = false;    // extended-protocol messages forwarded since the last Sync
+    char status = 'I';            // transaction status of the last ReadyForQuery
+    bool used = false;            // the client has sent anything on this link
+
+    /// Accounts for one message the client forwards to the server.
+    void on_client_message(char tag) noexcept;
+    /// Accounts for a ReadyForQuery from the server.
+    void on_ready_for_query(char status_byte) noexcept;
+    /// The server owes the client nothing and holds no transaction open.
+    bool clean() const noexcept { return status == 'I' && rfq_pending == 0 && !ext_unsynced; }
+};
+
+class server_connection : public pool::server_slot,
+                          public std::enable_shared_from_this<server_connection> {
+public:
+    server_connection(pooler& owner, backend_pool& pool);
+    ~server_connection();
+
+    /// Connects and logs in; reports to the pool with login_done()/login_failed().
+    void start();
+
+    net::stream_socket& socket() noexcept { return socket_; }
+    link_state& link() noexcept { return link_; }
+    backend_pool& pool() noexcept { return pool_; }
+    bool closed() const noexcept { return closed_; }
+    protocol::cancel_key backend_key() const noexcept { return key_; }
+    const net::stream_endpoint& endpoint() const noexcept { return endpoint_; }
+    std::uint64_t id() const noexcept { return id_; }
+
+    /// Lends this server to `c` (called when the pool hands it over).
+    void attach(std::shared_ptr<client_session> c);
+    /// The client left. A clean server goes back to the pool (after server_reset_query in
+    /// session mode); a dirty one is closed, never handed to another client.
+    void client_gone();
+    /// Closes the socket; the read loop then cleans up.
+    void close(std::string_view reason);
+
+private:
+    net::awaitable<void> run();
+    net::awaitable<bool> connect();
+    net::awaitable<bool> login();
+    net::awaitable<bool> read_message(protocol::scan_result& out);
+    net::awaitable<void> forward();
+    net::awaitable<void> send_reset_query();
+    void detach();
+    void release();
+    void after_client_left();
+    bool consume_unlinked();
+    void fail_login(std::string message);
+
+    pooler& owner_;
+    backend_pool& pool_;
+    net::stream_socket socket_;
+    net::stream_endpoint endpoint_;
+    net::recv_buffer buf_;
+    protocol::frame_scanner scanner_;
+    protocol::cancel_key key_;
+    std::shared_ptr<client_session> client_;
+    link_state link_;
+    std::uint64_t id_;
+    bool logged_in_ = false;
+    bool closed_ = false;
+    bool writing_to_client_ = false;
+    bool resetting_ = false;
+    bool client_left_ = false;
+    std::string close_reason_;
+};
+
+}  // namespace sabakan::session

@@ -1,0 +1,265 @@
+// sabakan's entry point: PgBouncer's command line, config loading, signals, and the
+// event loop.
+#include <sabakan/auth/userlist.hpp>
+#include <sabakan/config/config.hpp>
+#include <sabakan/core/log.hpp>
+#include <sabakan/net/asio.hpp>
+#include <sabakan/session/pooler.hpp>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#ifndef SABAKAN_VERSION
+#define SABAKAN_VERSION "0.1.0"
+#endif
+
+namespace {
+
+using namespace sabakan;
+
+struct options {
+    bool daemon = false;
+    bool quiet = false;
+    int verbose = 0;
+    std::string user;
+    std::string config_file;
+};
+
+void usage(std::FILE* out) {
+    std::fprintf(out,
+                 "sabakan: a transaction-mode connection pooler for PostgreSQL\n"
+                 "\n"
+                 "Usage: sabakan [OPTION]... CONFIG_FILE\n"
+                 "\n"
+                 "Options:\n"
+                 "  -d, --daemon     run in the background (needs pidfile in the config)\n"
+                 "  -q, --quiet      do not log to stderr\n"
+                 "  -v, --verbose    log more (repeat for even more)\n"
+                 "  -u, --user=USER  switch to USER after binding the listeners\n"
+                 "  -V, --version    print the version and exit\n"
+                 "  -h, --help       print this help and exit\n"
+                 "\n"
+                 "CONFIG_FILE is in PgBouncer's ini format; an existing pgbouncer.ini works.\n");
+}
+
+// Returns -1 to go on, else the exit code.
+int parse_args(int argc, char** argv, options& o) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return 0;
+        }
+        if (a == "-V" || a == "--version") {
+            std::printf("sabakan %s\n", SABAKAN_VERSION);
+            return 0;
+        }
+        if (a == "-d" || a == "--daemon") {
+            o.daemon = true;
+        } else if (a == "-q" || a == "--quiet") {
+            o.quiet = true;
+        } else if (a.size() > 1 && a[0] == '-' && a[1] == 'v' &&
+                   a.find_first_not_of('v', 1) == std::string::npos) {
+            o.verbose += static_cast<int>(a.size()) - 1;
+        } else if (a == "--verbose") {
+            ++o.verbose;
+        } else if (a == "-u" || a == "--user") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "sabakan: %s needs a user name\n", a.c_str());
+                return 1;
+            }
+            o.user = argv[++i];
+        } else if (a.rfind("--user=", 0) == 0) {
+            o.user = a.substr(7);
+        } else if (!a.empty() && a[0] == '-') {
+            std::fprintf(stderr, "sabakan: unknown option %s (try sabakan --help)\n", a.c_str());
+            return 1;
+        } else if (o.config_file.empty()) {
+            o.config_file = a;
+        } else {
+            std::fprintf(stderr, "sabakan: only one config file may be given (try sabakan --help)\n");
+            return 1;
+        }
+    }
+    if (o.config_file.empty()) {
+        std::fprintf(stderr, "sabakan: no config file given\n\n");
+        usage(stderr);
+        return 1;
+    }
+    return -1;
+}
+
+std::shared_ptr<const auth::userlist> load_users(const config::config& cfg) {
+    if (cfg.bouncer.auth_file.empty()) {
+        return std::make_shared<auth::userlist>();
+    }
+    return std::make_shared<auth::userlist>(auth::load_userlist(cfg.bouncer.auth_file));
+}
+
+void raise_fd_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+bool drop_privileges(const std::string& user) {
+    passwd* pw = ::getpwnam(user.c_str());
+    if (pw == nullptr) {
+        log::emit(log::level::fatal, "user \"{}\" does not exist (check -u or user=)", user);
+        return false;
+    }
+    if (::getuid() == pw->pw_uid) {
+        return true;
+    }
+    if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
+        ::setuid(pw->pw_uid) != 0) {
+        log::emit(log::level::fatal, "could not switch to user \"{}\": {}", user, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool daemonize() {
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        return false;
+    }
+    if (pid > 0) {
+        std::_Exit(0);
+    }
+    ::setsid();
+    int fd = ::open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        ::dup2(fd, 0);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        if (fd > 2) {
+            ::close(fd);
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options opts;
+    if (int rc = parse_args(argc, argv, opts); rc >= 0) {
+        return rc;
+    }
+
+    std::shared_ptr<const config::config> cfg;
+    std::shared_ptr<const auth::userlist> users;
+    try {
+        cfg = std::make_shared<config::config>(config::load(opts.config_file));
+        users = load_users(*cfg);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sabakan: cannot load config:\n%s\n", e.what());
+        return 1;
+    }
+    const auto& s = cfg->bouncer;
+    if (s.auth != config::auth_type::md5 && s.auth != config::auth_type::plain &&
+        s.auth != config::auth_type::trust && s.auth != config::auth_type::any) {
+        std::fprintf(stderr, "sabakan: auth_type = %s is not supported yet; use md5, plain, trust "
+                             "or any\n", std::string(config::to_string(s.auth)).c_str());
+        return 1;
+    }
+    if (opts.daemon && s.pidfile.empty()) {
+        std::fprintf(stderr, "sabakan: -d needs pidfile set in %s\n", opts.config_file.c_str());
+        return 1;
+    }
+
+    log::options lo;
+    lo.file = s.logfile;
+    lo.to_stderr = !opts.quiet && !opts.daemon;
+    lo.verbose = opts.verbose > s.verbose ? opts.verbose : s.verbose;
+    std::string err;
+    if (!log::configure(lo, &err)) {
+        std::fprintf(stderr, "sabakan: %s (check logfile in %s)\n", err.c_str(),
+                     opts.config_file.c_str());
+        return 1;
+    }
+
+    raise_fd_limit();
+    std::signal(SIGPIPE, SIG_IGN);
+
+    net::asio::io_context io(1);
+    session::pooler pooler(io, cfg, users);
+    try {
+        pooler.listen();
+    } catch (const std::exception& e) {
+        log::emit(log::level::fatal, "{}", e.what());
+        if (opts.quiet) {
+            std::fprintf(stderr, "sabakan: %s\n", e.what());
+        }
+        return 1;
+    }
+    std::string run_as = !opts.user.empty() ? opts.user : s.user;
+    if (!run_as.empty() && !drop_privileges(run_as)) {
+        return 1;
+    }
+    if (opts.daemon && !daemonize()) {
+        log::emit(log::level::fatal, "could not daemonize: {}", std::strerror(errno));
+        return 1;
+    }
+    if (!s.pidfile.empty()) {
+        std::ofstream pf(s.pidfile, std::ios::trunc);
+        if (!pf) {
+            log::emit(log::level::fatal, "cannot write pidfile {}: check the directory exists and "
+                                         "is writable", s.pidfile);
+            return 1;
+        }
+        pf << ::getpid() << "\n";
+    }
+
+    net::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    signals.add(SIGQUIT);
+    std::function<void(const net::error_code&, int)> on_signal;
+    on_signal = [&](const net::error_code& ec, int sig) {
+        if (ec) {
+            return;
+        }
+        if (sig == SIGHUP) {
+            try {
+                auto new_cfg = std::make_shared<config::config>(config::load(opts.config_file));
+                auto new_users = load_users(*new_cfg);
+                log::options nlo = lo;
+                nlo.file = new_cfg->bouncer.logfile;
+                std::string e;
+                if (!log::configure(nlo, &e)) {
+                    log::error("{}", e);
+                }
+                pooler.reload(std::move(new_cfg), std::move(new_users));
+                log::info("configuration reloaded from {}", opts.config_file);
+            } catch (const std::exception& e) {
+                log::error("reload failed, keeping the old configuration: {}", e.what());
+            }
+            signals.async_wait(on_signal);
+            return;
+        }
+        log::info("got signal {}, shutting down", sig);
+        pooler.stop_listening();
+        io.stop();
+    };
+    signals.async_wait(on_signal);
+
+    log::info("sabakan {} started (pid {})", SABAKAN_VERSION, ::getpid());
+    io.run();
+    if (!s.pidfile.empty()) {
+        ::unlink(s.pidfile.c_str());
+    }
+    return 0;
+}

@@ -1,0 +1,522 @@
+// Client side of a link. Login is straight-line coroutine code; the forwarding loop is
+// flat (no nested awaitables per message) and copies nothing: scanned bytes go from the
+// receive buffer straight to the server's socket.
+#include <sabakan/auth/md5.hpp>
+#include <sabakan/auth/random.hpp>
+#include <sabakan/core/log.hpp>
+#include <sabakan/protocol/messages.hpp>
+#include <sabakan/protocol/sqlstate.hpp>
+#include <sabakan/session/client_session.hpp>
+#include <sabakan/session/pooler.hpp>
+#include <sabakan/session/server_connection.hpp>
+
+#include <openssl/crypto.h>
+#include <strings.h>
+
+#include <array>
+
+namespace sabakan::session {
+
+namespace asio = net::asio;
+using net::error_code;
+using protocol::scan_status;
+namespace sqlstate = protocol::sqlstate;
+
+namespace {
+
+// The client side must see PasswordMessage whole during login; everything else is
+// forwarded by header.
+constexpr protocol::tag_set client_whole_tags{'p'};
+
+std::size_t buffer_size(const config::settings& s) {
+    return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Startup parameters PostgreSQL reports back and sabakan passes on (or tracks later).
+constexpr std::array<std::string_view, 7> accepted_params{
+    "user", "database", "application_name", "client_encoding",
+    "DateStyle", "TimeZone", "IntervalStyle"};
+
+std::string describe_peer(const net::stream_socket& s, bool is_unix) {
+    if (is_unix) {
+        return "unix";
+    }
+    error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    if (ec) {
+        return "?";
+    }
+    if (ep.protocol().family() == AF_INET || ep.protocol().family() == AF_INET6) {
+        asio::ip::tcp::endpoint tep;
+        std::memcpy(tep.data(), ep.data(), ep.size());
+        return fmt::format("{}:{}", tep.address().to_string(), tep.port());
+    }
+    return "?";
+}
+
+}  // namespace
+
+client_session::client_session(pooler& owner, net::stream_socket socket, bool is_unix)
+    : owner_(owner), socket_(std::move(socket)), buf_(buffer_size(owner.settings())),
+      scanner_(client_whole_tags, buf_.capacity(),
+               static_cast<std::uint32_t>(owner.settings().max_packet_size)),
+      wait_timer_(owner.io()), is_unix_(is_unix), id_(owner.next_connection_id()) {
+    peer_ = describe_peer(socket_, is_unix_);
+}
+
+client_session::~client_session() = default;
+
+void client_session::start() {
+    asio::co_spawn(
+        owner_.io(), [self = shared_from_this()] { return self->run(); },
+        [](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log::error("client task failed: {}", ex.what());
+                }
+            }
+        });
+}
+
+void client_session::wake(pool::server_slot* slot) {
+    woken_ = true;
+    if (slot != nullptr) {
+        auto* server = static_cast<server_connection*>(slot);
+        server_ = server->shared_from_this();
+        server_->attach(shared_from_this());
+    }
+    wait_timer_.cancel();
+}
+
+void client_session::detach_server() noexcept { server_.reset(); }
+
+void client_session::server_lost(std::string_view message) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    auto text = std::string(message);
+    asio::co_spawn(
+        owner_.io(),
+        [self = shared_from_this(), text]() -> net::awaitable<void> {
+            protocol::byte_buffer out;
+            protocol::append_error(out, "FATAL", sqlstate::connection_failure, text,
+                                   "the server connection was lost; reconnect and retry");
+            co_await self->send(out);
+            error_code ec;
+            self->socket_.close(ec);
+        },
+        asio::detached);
+}
+
+net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
+    error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        closed_ = true;
+    }
+    out.clear();
+}
+
+net::awaitable<void> client_session::fatal(std::string_view state, std::string_view message,
+                                           std::string_view hint) {
+    if (owner_.settings().log_pooler_errors) {
+        log::warning("C-{}: {}/{}@{} pooler error: {}", id_, database_, user_, peer_, message);
+    }
+    protocol::byte_buffer out;
+    protocol::append_error(out, "FATAL", state, message, hint);
+    co_await send(out);
+    closed_ = true;
+}
+
+net::awaitable<void> client_session::run() {
+    co_await run_session();
+    finish();
+}
+
+net::awaitable<void> client_session::run_session() {
+    owner_.client_opened();
+    counted_ = true;
+    protocol::startup_packet sp;
+    for (;;) {
+        if (!co_await read_startup(sp)) {
+            co_return;
+        }
+        if (sp.kind == protocol::startup_kind::ssl_request ||
+            sp.kind == protocol::startup_kind::gssenc_request) {
+            // No TLS or GSS encryption yet: 'N' tells the client to go on in plain text.
+            std::array<char, 1> no{'N'};
+            error_code ec;
+            co_await asio::async_write(socket_, asio::buffer(no),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                co_return;
+            }
+            continue;
+        }
+        break;
+    }
+    if (sp.kind == protocol::startup_kind::cancel_request) {
+        co_await handle_cancel(sp.cancel);
+        co_return;
+    }
+    if (!co_await handle_startup(sp) || !co_await authenticate() || !co_await welcome()) {
+        co_return;
+    }
+    co_await forward();
+}
+
+net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp) {
+    for (;;) {
+        auto in = buf_.unparsed();
+        if (auto len = protocol::startup_length(in)) {
+            if (*len < 8 || *len > protocol::max_startup_packet) {
+                co_await fatal(sqlstate::protocol_violation, "invalid length of startup packet");
+                co_return false;
+            }
+            if (in.size() >= *len) {
+                startup_bytes_.assign(reinterpret_cast<const char*>(in.data()), *len);
+                buf_.advance(*len);
+                buf_.discard_parsed();
+                switch (protocol::decode_startup(protocol::as_bytes(startup_bytes_), sp)) {
+                case protocol::startup_error::none:
+                    co_return true;
+                case protocol::startup_error::bad_version:
+                    co_await fatal(sqlstate::feature_not_supported,
+                                   fmt::format("unsupported frontend protocol {}.{}: server supports 3.0",
+                                               sp.version >> 16, sp.version & 0xffff));
+                    co_return false;
+                case protocol::startup_error::bad_length:
+                    co_await fatal(sqlstate::protocol_violation, "invalid length of startup packet");
+                    co_return false;
+                case protocol::startup_error::malformed:
+                    co_await fatal(sqlstate::protocol_violation, "invalid startup packet layout: "
+                                                                  "expected name/value pairs ending with a NUL");
+                    co_return false;
+                }
+            }
+        }
+        error_code ec;
+        auto space = buf_.free_space();
+        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || n == 0) {
+            co_return false;
+        }
+        buf_.commit(n);
+    }
+}
+
+net::awaitable<bool> client_session::handle_startup(const protocol::startup_packet& sp) {
+    const auto& s = owner_.settings();
+    user_ = std::string(sp.param("user"));
+    database_ = std::string(sp.param("database"));
+    if (database_.empty()) {
+        database_ = user_;
+    }
+    if (user_.empty()) {
+        co_await fatal(sqlstate::invalid_authorization,
+                       "no PostgreSQL user name specified in startup packet");
+        co_return false;
+    }
+    for (const auto& [name, value] : sp.params) {
+        bool ok = name.starts_with("_pq_.");
+        for (auto a : accepted_params) {
+            ok = ok || iequals(name, a);
+        }
+        for (const auto& ign : s.ignore_startup_parameters) {
+            ok = ok || iequals(name, ign);
+        }
+        if ((name == "options" || name == "standard_conforming_strings") && value.empty()) {
+            ok = true;
+        }
+        if (!ok) {
+            co_await fatal(sqlstate::protocol_violation,
+                           fmt::format("unsupported startup parameter: {}", name),
+                           "remove it from the connection settings, or add it to "
+                           "ignore_startup_parameters in the pooler's config");
+            co_return false;
+        }
+    }
+    if (s.log_connections) {
+        log::info("C-{}: {}/{}@{} login attempt: db={} user={} tls=no", id_, database_, user_,
+                  peer_, database_, user_);
+    }
+    if (owner_.client_count() > s.max_client_conn) {
+        co_await fatal(sqlstate::too_many_connections, "no more connections allowed (max_client_conn)",
+                       "raise max_client_conn, or have the application open fewer connections");
+        co_return false;
+    }
+    pool_ = owner_.pool_for(database_, user_);
+    if (pool_ == nullptr) {
+        co_await fatal(sqlstate::invalid_catalog_name, fmt::format("no such database: {}", database_),
+                       "add it to [databases] in the pooler's config, or add a \"*\" entry");
+        co_return false;
+    }
+    co_return true;
+}
+
+net::awaitable<bool> client_session::read_password(std::string& out) {
+    for (;;) {
+        auto r = scanner_.next(buf_.unparsed());
+        if (r.status == scan_status::message && r.whole && r.tag == 'p') {
+            auto body = protocol::as_text(r.body());
+            if (body.empty() || body.back() != '\0') {
+                co_await fatal(sqlstate::protocol_violation, "invalid password packet");
+                co_return false;
+            }
+            out.assign(body.substr(0, body.size() - 1));
+            buf_.advance(r.consumed());
+            buf_.discard_parsed();
+            co_return true;
+        }
+        if (r.status != scan_status::need_more) {
+            co_await fatal(sqlstate::protocol_violation,
+                           "expected a password message during authentication");
+            co_return false;
+        }
+        error_code ec;
+        auto space = buf_.free_space();
+        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || n == 0) {
+            co_return false;
+        }
+        buf_.commit(n);
+    }
+}
+
+net::awaitable<bool> client_session::authenticate() {
+    const auto& s = owner_.settings();
+    const std::string* secret = owner_.users().find(user_);
+    auto failed = [&]() -> net::awaitable<bool> {
+        co_await fatal(sqlstate::invalid_password,
+                       fmt::format("password authentication failed for user \"{}\"", user_),
+                       "check the user name and password, and the pooler's auth_file");
+        co_return false;
+    };
+    protocol::byte_buffer out;
+    switch (s.auth) {
+    case config::auth_type::any:
+        co_return true;
+    case config::auth_type::trust:
+        if (secret == nullptr && !s.auth_file.empty()) {
+            co_await fatal(sqlstate::invalid_authorization, fmt::format("no such user: {}", user_),
+                           "add the user to the pooler's auth_file");
+            co_return false;
+        }
+        co_return true;
+    case config::auth_type::plain: {
+        protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
+        co_await send(out);
+        std::string password;
+        if (closed_ || !co_await read_password(password)) {
+            co_return false;
+        }
+        if (secret == nullptr) {
+            co_return co_await failed();
+        }
+        std::string expected = auth::is_md5_secret(*secret)
+                                   ? auth::md5_password_secret(password, user_)
+                                   : password;
+        if (expected.size() != secret->size() ||
+            CRYPTO_memcmp(expected.data(), secret->data(), expected.size()) != 0) {
+            co_return co_await failed();
+        }
+        co_return true;
+    }
+    case config::auth_type::md5: {
+        std::array<std::byte, 4> salt{};
+        auth::random_bytes(salt);
+        protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
+        co_await send(out);
+        std::string response;
+        if (closed_ || !co_await read_password(response)) {
+            co_return false;
+        }
+        // An unknown user is challenged like a known one, so a failed login does not
+        // reveal which user names exist.
+        if (secret == nullptr || !auth::verify_md5_response(*secret, user_, salt, response)) {
+            co_return co_await failed();
+        }
+        co_return true;
+    }
+    default:
+        co_await fatal(sqlstate::feature_not_supported,
+                       fmt::format("auth_type {} is not supported yet", config::to_string(s.auth)),
+                       "use auth_type = md5, plain, trust or any");
+        co_return false;
+    }
+}
+
+net::awaitable<bool> client_session::welcome() {
+    if (!pool_->has_server_params()) {
+        // The first client of a pool waits for one server login, which teaches the pool
+        // the parameters every later client is welcomed with.
+        if (!co_await acquire_server()) {
+            co_return false;
+        }
+        auto s = server_;
+        s->client_gone();
+    }
+    key_ = owner_.register_client(this);
+    registered_ = true;
+    protocol::byte_buffer out;
+    protocol::append_auth_request(out, protocol::auth_request::ok);
+    for (const auto& [name, value] : pool_->server_params()) {
+        protocol::append_parameter_status(out, name, value);
+    }
+    protocol::append_backend_key_data(out, key_);
+    protocol::append_ready_for_query(out, protocol::transaction_status::idle);
+    co_await send(out);
+    co_return !closed_;
+}
+
+net::awaitable<bool> client_session::acquire_server() {
+    if (auto* slot = pool_->acquire(*this)) {
+        wake(slot);
+        woken_ = false;
+        co_return true;
+    }
+    woken_ = false;
+    auto timeout = owner_.settings().query_wait_timeout;
+    if (timeout > config::duration::zero()) {
+        wait_timer_.expires_after(timeout);
+    } else {
+        wait_timer_.expires_at(net::asio::steady_timer::time_point::max());
+    }
+    error_code ec;
+    co_await wait_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!woken_) {
+        pool_->cancel_wait(*this);
+        co_await fatal(sqlstate::protocol_violation, "query_wait_timeout",
+                       "no server connection became free in time: raise pool_size or "
+                       "query_wait_timeout, or look for long transactions");
+        co_return false;
+    }
+    woken_ = false;
+    if (!server_) {
+        co_await fatal(sqlstate::connection_failure,
+                       fmt::format("server login failed: {}", pool_->last_error()),
+                       "check that PostgreSQL is running and the [databases] entry's host, "
+                       "port, user and password");
+        co_return false;
+    }
+    co_return !closed_;
+}
+
+net::awaitable<void> client_session::forward() {
+    for (;;) {
+        bool terminate = false;
+        for (;;) {
+            if (scanner_.at_boundary()) {
+                auto in = buf_.unparsed();
+                if (in.size() < protocol::frame_scanner::header_size) {
+                    break;
+                }
+                if (static_cast<char>(in[0]) == static_cast<char>(protocol::frontend_tag::terminate)) {
+                    terminate = true;
+                    break;
+                }
+                if (!server_) {
+                    // The first message of a transaction: borrow a server for it.
+                    if (!co_await acquire_server()) {
+                        co_return;
+                    }
+                }
+            }
+            auto r = scanner_.next(buf_.unparsed());
+            if (r.status == scan_status::need_more) {
+                break;
+            }
+            if (r.status == scan_status::bad_length) {
+                if (server_) {
+                    log::warning("C-{}: invalid message length from client; closing", id_);
+                    co_return;
+                }
+                co_await fatal(sqlstate::protocol_violation, "invalid message length",
+                               "the client sent a malformed or oversized message (see max_packet_size)");
+                co_return;
+            }
+            if (r.status == scan_status::message) {
+                server_->link().on_client_message(r.tag);
+            }
+            buf_.advance(r.consumed());
+        }
+        if (!buf_.to_send().empty()) {
+            auto data = buf_.to_send();
+            error_code ec;
+            co_await asio::async_write(server_->socket(), asio::buffer(data.data(), data.size()),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            buf_.mark_sent();
+            if (ec || closed_) {
+                co_return;   // the server side reports the loss to the client
+            }
+        }
+        if (terminate || closed_) {
+            co_return;
+        }
+        error_code ec;
+        auto space = buf_.free_space();
+        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || n == 0 || closed_) {
+            co_return;
+        }
+        buf_.commit(n);
+    }
+}
+
+net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
+    client_session* target = owner_.find_client(key);
+    if (target == nullptr || target->server_ == nullptr || target->server_->closed()) {
+        co_return;   // nothing running for that key: nothing to cancel
+    }
+    auto server = target->server_;
+    net::stream_socket s(owner_.io());
+    error_code ec;
+    co_await s.async_connect(server->endpoint(), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        log::warning("C-{}: could not connect to send a cancel request: {}", id_, ec.message());
+        co_return;
+    }
+    protocol::byte_buffer out;
+    protocol::append_cancel_request(out, server->backend_key());
+    co_await asio::async_write(s, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    // PostgreSQL closes the connection once it has read the request.
+    std::array<char, 1> sink{};
+    co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+}
+
+void client_session::finish() {
+    if (registered_) {
+        owner_.unregister_client(key_);
+        registered_ = false;
+    }
+    if (pool_ != nullptr) {
+        pool_->cancel_wait(*this);
+    }
+    if (server_) {
+        auto s = server_;
+        s->client_gone();
+        server_.reset();
+    }
+    if (counted_) {
+        owner_.client_closed();
+        counted_ = false;
+    }
+    if (owner_.settings().log_disconnections && !user_.empty()) {
+        log::info("C-{}: {}/{}@{} closing because: client close request", id_, database_, user_, peer_);
+    }
+    closed_ = true;
+    error_code ec;
+    socket_.close(ec);
+}
+
+}  // namespace sabakan::session

@@ -1,0 +1,503 @@
+// Server side of a link: connect, log in (trust, cleartext, md5, SCRAM-SHA-256), then
+// forward the server's bytes to the linked client out of the receive buffer, reading
+// only ReadyForQuery to decide when the server goes back to the pool.
+#include <sabakan/auth/md5.hpp>
+#include <sabakan/auth/scram.hpp>
+#include <sabakan/core/log.hpp>
+#include <sabakan/protocol/messages.hpp>
+#include <sabakan/protocol/sqlstate.hpp>
+#include <sabakan/session/client_session.hpp>
+#include <sabakan/session/pooler.hpp>
+#include <sabakan/session/server_connection.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
+namespace sabakan::session {
+
+namespace asio = net::asio;
+using net::error_code;
+using protocol::backend_tag;
+using protocol::scan_status;
+
+namespace {
+
+// Messages the server side must see whole: ReadyForQuery for the release rule, and the
+// login-phase messages.
+constexpr protocol::tag_set server_whole_tags{'Z', 'R', 'E', 'S', 'K', 'N', 'v'};
+
+std::size_t buffer_size(const config::settings& s) {
+    return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
+}
+
+std::string unix_socket_path(const std::string& dir, int port) {
+    return dir + "/.s.PGSQL." + std::to_string(port);
+}
+
+std::string default_unix_dir() {
+    // Debian's PostgreSQL puts its socket here; upstream's default is /tmp.
+    std::error_code ec;
+    if (std::filesystem::is_directory("/var/run/postgresql", ec)) {
+        return "/var/run/postgresql";
+    }
+    return "/tmp";
+}
+
+}  // namespace
+
+server_connection::server_connection(pooler& owner, backend_pool& pool)
+    : owner_(owner), pool_(pool), socket_(owner.io()), buf_(buffer_size(owner.settings())),
+      scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff), id_(owner.next_connection_id()) {}
+
+server_connection::~server_connection() = default;
+
+void server_connection::start() {
+    asio::co_spawn(
+        owner_.io(), [self = shared_from_this()] { return self->run(); },
+        [](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log::error("server connection task failed: {}", ex.what());
+                }
+            }
+        });
+}
+
+void server_connection::attach(std::shared_ptr<client_session> c) {
+    client_ = std::move(c);
+    link_ = link_state{};
+}
+
+void server_connection::detach() {
+    if (client_) {
+        client_->detach_server();
+        client_.reset();
+    }
+}
+
+void server_connection::release() {
+    detach();
+    pool_.release(*this);
+}
+
+void server_connection::close(std::string_view reason) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    close_reason_ = std::string(reason);
+    error_code ec;
+    socket_.close(ec);
+}
+
+void server_connection::client_gone() {
+    if (writing_to_client_) {
+        // The forward loop is writing to the client's socket; it decides once that write
+        // completes, so the client object stays alive until then.
+        client_->detach_server();
+        client_left_ = true;
+        return;
+    }
+    client_->detach_server();
+    client_.reset();
+    after_client_left();
+}
+
+void server_connection::after_client_left() {
+    if (closed_) {
+        return;
+    }
+    if (!link_.clean()) {
+        close("client disconnected with a transaction or request open");
+        return;
+    }
+    const auto& s = owner_.settings();
+    bool reset = link_.used && (pool_.settings().mode == config::pool_mode::session || s.server_reset_query_always);
+    if (reset && !s.server_reset_query.empty()) {
+        resetting_ = true;
+        asio::co_spawn(
+            owner_.io(), [self = shared_from_this()] { return self->send_reset_query(); },
+            asio::detached);
+        return;
+    }
+    pool_.release(*this);
+}
+
+net::awaitable<void> server_connection::send_reset_query() {
+    protocol::byte_buffer out;
+    protocol::append_query(out, owner_.settings().server_reset_query);
+    error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(out),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        close("could not send server_reset_query");
+    }
+}
+
+void server_connection::fail_login(std::string message) {
+    log::warning("S-{}: {}/{} login failed: {}", id_, pool_.database(), pool_.user(), message);
+    closed_ = true;
+    error_code ec;
+    socket_.close(ec);
+    pool_.login_failed(*this, std::move(message));
+}
+
+net::awaitable<void> server_connection::run() {
+    if (!co_await connect() || !co_await login()) {
+        co_return;
+    }
+    logged_in_ = true;
+    log::debug("S-{}: {}/{} new server connection", id_, pool_.database(), pool_.user());
+    pool_.login_done(*this);
+    co_await forward();
+
+    // The read loop ended: the socket is closed or broken.
+    closed_ = true;
+    error_code ec;
+    socket_.close(ec);
+    if (client_) {
+        auto client = client_;
+        detach();
+        client->server_lost(close_reason_.empty() ? "server closed the connection unexpectedly"
+                                                  : close_reason_);
+    }
+    if (state() != pool::server_state::unlinked) {
+        pool_.remove(*this);
+    }
+    log::debug("S-{}: closed: {}", id_, close_reason_.empty() ? "server went away" : close_reason_);
+}
+
+net::awaitable<bool> server_connection::connect() {
+    const server_target& t = pool_.target();
+    error_code ec;
+    std::optional<net::stream_endpoint> ep;
+    bool tcp = false;
+    if (t.host.empty() || t.host.front() == '/') {
+        auto dir = t.host.empty() ? default_unix_dir() : t.host;
+        ep = net::stream_endpoint(asio::local::stream_protocol::endpoint(unix_socket_path(dir, t.port)));
+    } else {
+        auto addr = asio::ip::make_address(t.host, ec);
+        if (!ec) {
+            ep = net::stream_endpoint(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(t.port)));
+        } else {
+            asio::ip::tcp::resolver resolver(owner_.io());
+            auto results = co_await resolver.async_resolve(
+                t.host, std::to_string(t.port), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec || results.empty()) {
+                fail_login(fmt::format("could not resolve host \"{}\": {}", t.host, ec.message()));
+                co_return false;
+            }
+            ep = net::stream_endpoint(results.begin()->endpoint());
+        }
+        tcp = true;
+    }
+    endpoint_ = *ep;
+    co_await socket_.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        fail_login(fmt::format("could not connect to server at {}:{}: {}",
+                               t.host.empty() ? default_unix_dir() : t.host, t.port, ec.message()));
+        co_return false;
+    }
+    if (tcp) {
+        int one = 1;
+        ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (owner_.settings().tcp_keepalive) {
+            ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        }
+    }
+    co_return true;
+}
+
+net::awaitable<bool> server_connection::read_message(protocol::scan_result& out) {
+    for (;;) {
+        auto r = scanner_.next(buf_.unparsed());
+        if (r.status == scan_status::message && r.whole) {
+            buf_.advance(r.consumed());
+            buf_.discard_parsed();
+            out = r;
+            co_return true;
+        }
+        if (r.status != scan_status::need_more) {
+            co_return false;   // bad length, or a login message too long to hold
+        }
+        error_code ec;
+        auto space = buf_.free_space();
+        if (space.empty()) {
+            co_return false;
+        }
+        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            co_return false;
+        }
+        buf_.commit(n);
+    }
+}
+
+net::awaitable<bool> server_connection::login() {
+    const server_target& t = pool_.target();
+    protocol::byte_buffer out;
+    std::vector<std::pair<std::string, std::string>> params{{"user", t.user},
+                                                            {"database", t.dbname}};
+    for (const auto& kv : t.startup_extra) {
+        params.push_back(kv);
+    }
+    protocol::append_startup(out, params);
+    error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        fail_login(fmt::format("could not send startup packet: {}", ec.message()));
+        co_return false;
+    }
+
+    std::optional<auth::scram_client> scram;
+    std::vector<std::pair<std::string, std::string>> server_params;
+    for (;;) {
+        protocol::scan_result m;
+        if (!co_await read_message(m)) {
+            fail_login(closed_ ? "server connection closed during login"
+                               : "server closed the connection or sent a malformed message during login");
+            co_return false;
+        }
+        auto body = m.body();
+        out.clear();
+        switch (static_cast<backend_tag>(m.tag)) {
+        case backend_tag::authentication: {
+            protocol::auth_request code{};
+            protocol::bytes_view rest;
+            if (!protocol::decode_auth_request(body, code, rest)) {
+                fail_login("malformed authentication request from server");
+                co_return false;
+            }
+            switch (code) {
+            case protocol::auth_request::ok:
+                break;
+            case protocol::auth_request::cleartext_password:
+                if (t.password.empty() || auth::is_md5_secret(t.password)) {
+                    fail_login(fmt::format("server asks for a cleartext password for user \"{}\"; "
+                                           "set password= in [databases] or a plain password in auth_file",
+                                           t.user));
+                    co_return false;
+                }
+                protocol::append_password(out, t.password);
+                break;
+            case protocol::auth_request::md5_password: {
+                if (rest.size() != 4 || t.password.empty()) {
+                    fail_login(fmt::format("server asks for an md5 password for user \"{}\" and none is "
+                                           "configured; set password= in [databases] or add the user to auth_file",
+                                           t.user));
+                    co_return false;
+                }
+                protocol::append_password(
+                    out, auth::md5_salted_response(t.password, t.user, rest.first<4>()));
+                break;
+            }
+            case protocol::auth_request::sasl: {
+                // The body lists mechanism names, each NUL-terminated, then an empty one.
+                auto mechs = protocol::as_text(rest);
+                if (mechs.find("SCRAM-SHA-256") == std::string_view::npos) {
+                    fail_login("server offers no SASL mechanism sabakan supports (SCRAM-SHA-256)");
+                    co_return false;
+                }
+                if (t.password.empty() || auth::is_md5_secret(t.password)) {
+                    fail_login(fmt::format(
+                        "server requires SCRAM for user \"{}\", which needs the plain password: set "
+                        "password= in [databases] or a plain password in auth_file", t.user));
+                    co_return false;
+                }
+                scram.emplace(t.password);
+                protocol::append_sasl_initial(out, "SCRAM-SHA-256", scram->client_first_message());
+                break;
+            }
+            case protocol::auth_request::sasl_continue: {
+                std::string final_msg;
+                std::string error;
+                if (!scram || !scram->handle_server_first(protocol::as_text(rest), final_msg, error)) {
+                    fail_login("SCRAM authentication with server failed: " + error);
+                    co_return false;
+                }
+                protocol::append_sasl_response(out, final_msg);
+                break;
+            }
+            case protocol::auth_request::sasl_final: {
+                std::string error;
+                if (!scram || !scram->verify_server_final(protocol::as_text(rest), error)) {
+                    fail_login("SCRAM server signature check failed: " + error);
+                    co_return false;
+                }
+                break;
+            }
+            default:
+                fail_login(fmt::format("server asks for an authentication method sabakan does not "
+                                       "support (code {})", static_cast<int>(code)));
+                co_return false;
+            }
+            break;
+        }
+        case backend_tag::parameter_status: {
+            std::string_view name;
+            std::string_view value;
+            if (protocol::decode_parameter_status(body, name, value)) {
+                server_params.emplace_back(name, value);
+            }
+            break;
+        }
+        case backend_tag::backend_key_data:
+            if (!protocol::decode_backend_key_data(body, key_)) {
+                fail_login("malformed BackendKeyData from server");
+                co_return false;
+            }
+            break;
+        case backend_tag::error_response: {
+            protocol::error_fields f;
+            protocol::decode_error(body, f);
+            fail_login(std::string(f.message));
+            co_return false;
+        }
+        case backend_tag::ready_for_query:
+            if (!pool_.has_server_params()) {
+                pool_.set_server_params(std::move(server_params));
+            }
+            co_return true;
+        default:
+            break;   // NoticeResponse, NegotiateProtocolVersion: nothing to do
+        }
+        if (!out.empty()) {
+            co_await asio::async_write(socket_, asio::buffer(out),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                fail_login(fmt::format("could not send to server during login: {}", ec.message()));
+                co_return false;
+            }
+        }
+    }
+}
+
+bool server_connection::consume_unlinked() {
+    // No client: only the answer to server_reset_query, or harmless chatter, may arrive.
+    for (;;) {
+        auto r = scanner_.next(buf_.unparsed());
+        if (r.status == scan_status::need_more) {
+            break;
+        }
+        if (r.status == scan_status::bad_length) {
+            close("server sent a message with a bad length");
+            return false;
+        }
+        buf_.advance(r.consumed());
+        buf_.discard_parsed();
+        if (r.status != scan_status::message) {
+            continue;
+        }
+        auto tag = static_cast<backend_tag>(r.tag);
+        if (resetting_) {
+            if (tag == backend_tag::ready_for_query && r.whole) {
+                resetting_ = false;
+                auto status = static_cast<char>(r.body()[0]);
+                if (status != 'I' || buf_.has_unparsed()) {
+                    close("server_reset_query left the server in a transaction");
+                    return false;
+                }
+                pool_.release(*this);
+                return true;
+            }
+            continue;
+        }
+        if (tag == backend_tag::parameter_status || tag == backend_tag::notice_response) {
+            continue;
+        }
+        if (tag == backend_tag::error_response && r.whole) {
+            protocol::error_fields f;
+            protocol::decode_error(r.body(), f);
+            close(fmt::format("idle server sent an error: {}", f.message));
+        } else {
+            close(fmt::format("idle server sent an unexpected {} message",
+                              protocol::to_string(tag)));
+        }
+        return false;
+    }
+    return true;
+}
+
+net::awaitable<void> server_connection::forward() {
+    const bool statement_mode = pool_.settings().mode == config::pool_mode::statement;
+    const bool session_mode = pool_.settings().mode == config::pool_mode::session;
+    for (;;) {
+        error_code ec;
+        auto space = buf_.free_space();
+        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || n == 0) {
+            co_return;
+        }
+        buf_.commit(n);
+        if (!client_) {
+            if (!consume_unlinked()) {
+                co_return;
+            }
+            continue;
+        }
+
+        bool releasable = false;
+        for (;;) {
+            auto r = scanner_.next(buf_.unparsed());
+            if (r.status == scan_status::need_more) {
+                break;
+            }
+            if (r.status == scan_status::bad_length) {
+                close("server sent a message with a bad length");
+                co_return;
+            }
+            buf_.advance(r.consumed());
+            if (r.status == scan_status::message &&
+                static_cast<backend_tag>(r.tag) == backend_tag::ready_for_query && r.whole &&
+                r.length == 5) {
+                link_.on_ready_for_query(static_cast<char>(r.body()[0]));
+                if (statement_mode && link_.status != 'I') {
+                    close("transaction blocks not allowed in statement pooling mode");
+                    co_return;
+                }
+                if (!session_mode && link_.clean()) {
+                    releasable = true;
+                    break;   // anything after this belongs to no client
+                }
+            }
+        }
+
+        if (!buf_.to_send().empty()) {
+            auto data = buf_.to_send();
+            writing_to_client_ = true;
+            co_await asio::async_write(client_->socket(), asio::buffer(data.data(), data.size()),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            writing_to_client_ = false;
+            buf_.mark_sent();
+            if (client_left_) {
+                client_left_ = false;
+                client_.reset();
+                after_client_left();
+                if (closed_) {
+                    co_return;
+                }
+                continue;
+            }
+            // A failed write means the client is gone; its own read fails too and it
+            // calls client_gone(), which decides what happens to this server.
+        }
+        if (releasable && client_ && link_.clean()) {
+            if (buf_.has_unparsed()) {
+                close("server sent data after ReadyForQuery");
+                co_return;
+            }
+            release();
+        }
+    }
+}
+
+}  // namespace sabakan::session

@@ -1,0 +1,65 @@
+// The transaction-mode release rule as a table: which message sequences leave a server
+// clean (back to the pool) and which must keep it linked to its client.
+#include <sabakan/session/server_connection.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sabakan::session {
+namespace {
+
+struct row {
+    const char* name;
+    std::string client;   // message tags the client sent, in order
+    std::string server;   // ReadyForQuery statuses received, in order
+    bool clean;
+};
+
+class ReleaseRule : public ::testing::TestWithParam<row> {};
+
+// Each row: after the client's messages and the server's ReadyForQuerys, is the server free?
+TEST_P(ReleaseRule, Table) {
+    const row& r = GetParam();
+    link_state s;
+    for (char t : r.client) {
+        s.on_client_message(t);
+    }
+    for (char z : r.server) {
+        s.on_ready_for_query(z);
+    }
+    EXPECT_EQ(s.clean(), r.clean) << r.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, ReleaseRule,
+    ::testing::Values(
+        row{"fresh link", "", "", true},
+        row{"simple query answered", "Q", "I", true},
+        row{"simple query in flight", "Q", "", false},
+        row{"BEGIN answered: transaction open", "Q", "T", false},
+        row{"failed transaction", "Q", "E", false},
+        row{"two pipelined queries, one answered", "QQ", "I", false},
+        row{"two pipelined queries, both answered", "QQ", "II", true},
+        row{"extended batch answered", "PBDES", "I", true},
+        row{"extended messages without Sync", "PBE", "", false},
+        row{"extended without Sync after an answered query", "QPBE", "I", false},
+        row{"pipeline of two syncs, one answered", "PBESBES", "I", false},
+        row{"pipeline of two syncs, both answered", "PBESBES", "II", true},
+        row{"COPY IN finished", "Qddc", "I", true},
+        row{"COPY IN in progress", "Qdd", "", false},
+        row{"Flush waits for Sync", "PH", "", false},
+        row{"function call answered", "F", "I", true},
+        row{"COMMIT after BEGIN", "QQ", "TI", true}),
+    [](const auto& info) {
+        std::string n = info.param.name;
+        for (auto& c : n) {
+            if (!std::isalnum(static_cast<unsigned char>(c))) {
+                c = '_';
+            }
+        }
+        return n;
+    });
+
+}  // namespace
+}  // namespace sabakan::session
