@@ -172,9 +172,11 @@ int main(int argc, char** argv) {
     }
     const auto& s = cfg->bouncer;
     if (s.auth != config::auth_type::md5 && s.auth != config::auth_type::plain &&
-        s.auth != config::auth_type::trust && s.auth != config::auth_type::any) {
-        std::fprintf(stderr, "sabakan: auth_type = %s is not supported yet; use md5, plain, trust "
-                             "or any\n", std::string(config::to_string(s.auth)).c_str());
+        s.auth != config::auth_type::trust && s.auth != config::auth_type::any &&
+        s.auth != config::auth_type::scram_sha_256) {
+        std::fprintf(stderr, "sabakan: auth_type = %s is not supported yet; use md5, "
+                             "scram-sha-256, plain, trust or any\n",
+                     std::string(config::to_string(s.auth)).c_str());
         return 1;
     }
     if (opts.daemon && s.pidfile.empty()) {

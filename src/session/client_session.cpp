@@ -2,7 +2,10 @@
 // flat (no nested awaitables per message) and copies nothing: scanned bytes go from the
 // receive buffer straight to the server's socket.
 #include <sabakan/auth/md5.hpp>
+#include <sabakan/auth/base64.hpp>
 #include <sabakan/auth/random.hpp>
+#include <sabakan/auth/scram.hpp>
+#include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
@@ -262,16 +265,19 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     co_return true;
 }
 
-net::awaitable<bool> client_session::read_password(std::string& out) {
+net::awaitable<bool> client_session::read_password(std::string& out, bool is_cstring) {
     for (;;) {
         auto r = scanner_.next(buf_.unparsed());
         if (r.status == scan_status::message && r.whole && r.tag == 'p') {
             auto body = protocol::as_text(r.body());
-            if (body.empty() || body.back() != '\0') {
-                co_await fatal(sqlstate::protocol_violation, "invalid password packet");
-                co_return false;
+            if (is_cstring) {
+                if (body.empty() || body.back() != '\0') {
+                    co_await fatal(sqlstate::protocol_violation, "invalid password packet");
+                    co_return false;
+                }
+                body.remove_suffix(1);
             }
-            out.assign(body.substr(0, body.size() - 1));
+            out.assign(body);
             buf_.advance(r.consumed());
             buf_.discard_parsed();
             co_return true;
@@ -331,7 +337,14 @@ net::awaitable<bool> client_session::authenticate() {
         }
         co_return true;
     }
+    case config::auth_type::scram_sha_256:
+        co_return co_await authenticate_scram(secret) || co_await failed();
     case config::auth_type::md5: {
+        if (secret != nullptr && auth::parse_scram_secret(*secret)) {
+            // A SCRAM secret cannot answer an md5 challenge: use SCRAM with this client,
+            // as PgBouncer does.
+            co_return co_await authenticate_scram(secret) || co_await failed();
+        }
         std::array<std::byte, 4> salt{};
         auth::random_bytes(salt);
         protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
@@ -353,6 +366,64 @@ net::awaitable<bool> client_session::authenticate() {
                        "use auth_type = md5, plain, trust or any");
         co_return false;
     }
+}
+
+net::awaitable<bool> client_session::authenticate_scram(const std::string* secret) {
+    // SASL exchange (sasl-authentication.html): mechanism list, client-first,
+    // server-first, client-final, server-final. An unknown user gets a made-up secret so
+    // the exchange looks the same and fails only at the proof.
+    std::optional<auth::scram_secret> parsed;
+    std::array<std::byte, 16> salt{};
+    auth::random_bytes(salt);
+    if (secret != nullptr) {
+        parsed = auth::parse_scram_secret(*secret);
+        if (!parsed && !auth::is_md5_secret(*secret) && !secret->empty()) {
+            parsed = auth::make_scram_secret(*secret, salt, owner_.settings().scram_iterations);
+        }
+    }
+    bool known = parsed.has_value();
+    if (!known) {
+        std::array<std::byte, 16> junk{};
+        auth::random_bytes(junk);
+        parsed = auth::make_scram_secret(auth::base64_encode(junk), salt, 4096);
+    }
+    auth::scram_server server(std::move(*parsed));
+    protocol::byte_buffer out;
+    std::string mechs = std::string(auth::scram_mechanism);
+    mechs.push_back('\0');
+    mechs.push_back('\0');
+    protocol::append_auth_request(out, protocol::auth_request::sasl, protocol::as_bytes(mechs));
+    co_await send(out);
+    std::string msg;
+    if (closed_ || !co_await read_password(msg, false)) {
+        co_return false;
+    }
+    protocol::message_reader r{protocol::as_bytes(msg)};
+    auto mech = r.cstring();
+    auto len = r.i32();
+    auto data = protocol::as_text(r.rest());
+    if (r.failed() || mech != auth::scram_mechanism || len != static_cast<std::int32_t>(data.size())) {
+        co_await fatal(sqlstate::protocol_violation, "invalid SASL initial response",
+                       "the client must choose SCRAM-SHA-256");
+        co_return false;
+    }
+    std::string reply;
+    std::string error;
+    if (!server.handle_client_first(data, reply, error)) {
+        co_await fatal(sqlstate::protocol_violation, fmt::format("invalid SCRAM message: {}", error));
+        co_return false;
+    }
+    protocol::append_auth_request(out, protocol::auth_request::sasl_continue, protocol::as_bytes(reply));
+    co_await send(out);
+    if (closed_ || !co_await read_password(msg, false)) {
+        co_return false;
+    }
+    if (!server.handle_client_final(msg, reply, error) || !known) {
+        co_return false;
+    }
+    protocol::append_auth_request(out, protocol::auth_request::sasl_final, protocol::as_bytes(reply));
+    co_await send(out);
+    co_return !closed_;
 }
 
 net::awaitable<bool> client_session::welcome() {

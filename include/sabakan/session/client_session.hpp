@@ -48,7 +48,8 @@ private:
     net::awaitable<bool> read_startup(protocol::startup_packet& sp);
     net::awaitable<bool> handle_startup(const protocol::startup_packet& sp);
     net::awaitable<bool> authenticate();
-    net::awaitable<bool> read_password(std::string& out);
+    net::awaitable<bool> read_password(std::string& out, bool is_cstring = true);
+    net::awaitable<bool> authenticate_scram(const std::string* secret);
     net::awaitable<bool> welcome();
     net::awaitable<bool> acquire_server();
     net::awaitable<void> forward();
