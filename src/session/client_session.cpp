@@ -143,9 +143,29 @@ net::awaitable<void> client_session::run() {
     finish();
 }
 
+void client_session::arm_login_timer() {
+    // client_login_timeout: a connection that never finishes logging in is closed, so idle
+    // sockets cannot pile up against max_client_conn.
+    auto limit = owner_.settings().client_login_timeout;
+    if (limit <= config::duration::zero()) {
+        return;
+    }
+    wait_timer_.expires_after(limit);
+    wait_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+        auto self = weak.lock();
+        if (!ec && self && !self->logged_in_) {
+            log::info("C-{}: closing because: client_login_timeout", self->id_);
+            self->closed_ = true;
+            error_code ignored;
+            self->socket_.close(ignored);
+        }
+    });
+}
+
 net::awaitable<void> client_session::run_session() {
     owner_.client_opened();
     counted_ = true;
+    arm_login_timer();
     protocol::startup_packet sp;
     for (;;) {
         if (!co_await read_startup(sp)) {
@@ -169,7 +189,12 @@ net::awaitable<void> client_session::run_session() {
         co_await handle_cancel(sp.cancel);
         co_return;
     }
-    if (!co_await handle_startup(sp) || !co_await authenticate() || !co_await welcome()) {
+    if (!co_await handle_startup(sp) || !co_await authenticate()) {
+        co_return;
+    }
+    logged_in_ = true;
+    wait_timer_.cancel();
+    if (!co_await welcome()) {
         co_return;
     }
     co_await forward();

@@ -142,6 +142,10 @@ net::awaitable<void> server_connection::send_reset_query() {
 }
 
 void server_connection::fail_login(std::string message) {
+    if (timed_out_) {
+        message = fmt::format("server_connect_timeout ({} s) reached while connecting and "
+                              "logging in", owner_.settings().server_connect_timeout.count() / 1000000.0);
+    }
     log::warning("S-{}: {}/{} login failed: {}", id_, pool_.database(), pool_.user(), message);
     closed_ = true;
     error_code ec;
@@ -150,7 +154,24 @@ void server_connection::fail_login(std::string message) {
 }
 
 net::awaitable<void> server_connection::run() {
-    if (!co_await connect() || !co_await login()) {
+    // server_connect_timeout bounds connect and login together, so a blackholed host or
+    // a stuck login never holds a pool slot (and its waiting clients) for long.
+    asio::steady_timer deadline(owner_.io());
+    auto limit = owner_.settings().server_connect_timeout;
+    if (limit > config::duration::zero()) {
+        deadline.expires_after(limit);
+        deadline.async_wait([weak = weak_from_this()](const error_code& ec) {
+            auto self = weak.lock();
+            if (!ec && self && !self->logged_in_) {
+                self->timed_out_ = true;
+                error_code ignored;
+                self->socket_.close(ignored);
+            }
+        });
+    }
+    bool ok = co_await connect() && co_await login();
+    deadline.cancel();
+    if (!ok) {
         co_return;
     }
     logged_in_ = true;

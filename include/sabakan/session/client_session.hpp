@@ -58,6 +58,7 @@ private:
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
                                std::string_view hint = {});
     void finish();
+    void arm_login_timer();
 
     pooler& owner_;
     net::stream_socket socket_;
@@ -70,6 +71,7 @@ private:
     bool closed_ = false;
     bool registered_ = false;
     bool counted_ = false;
+    bool logged_in_ = false;
     bool is_unix_;
     protocol::cancel_key key_;
     std::uint64_t id_;

@@ -88,6 +88,7 @@ private:
     bool writing_to_client_ = false;
     bool resetting_ = false;
     bool client_left_ = false;
+    bool timed_out_ = false;
     std::string close_reason_;
 };
 

@@ -21,16 +21,14 @@ struct event {
 };
 
 byte_buffer msg(char tag, std::string_view body) {
-    byte_buffer out;
-    message_writer w{out};
-    out.push_back(static_cast<std::byte>(tag));
-    // begin_tagged is private; build by hand: tag, length, body
-    out.resize(5);
+    // Built by hand (tag, big-endian length, body) so the test does not depend on the writer.
     auto len = static_cast<std::uint32_t>(body.size() + 4);
-    for (int i = 0; i < 4; ++i) {
-        out[1 + i] = static_cast<std::byte>(len >> (24 - 8 * i));
+    byte_buffer out{static_cast<std::byte>(tag), static_cast<std::byte>(len >> 24),
+                    static_cast<std::byte>(len >> 16), static_cast<std::byte>(len >> 8),
+                    static_cast<std::byte>(len)};
+    for (char c : body) {
+        out.push_back(static_cast<std::byte>(c));
     }
-    w.text(body);
     return out;
 }
 
