@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,13 +23,13 @@ using duration = std::chrono::microseconds;
 
 /// One `[databases]` line: `name = host=... port=... dbname=... user=... password=...`.
 struct database_entry {
-    std::string name;           // the name clients connect to; "*" is the fallback entry
-    std::string host;           // empty: unix socket in the default directory
+    std::string name;  // the name clients connect to; "*" is the fallback entry
+    std::string host;  // empty: unix socket in the default directory
     int port = 5432;
-    std::string dbname;         // empty: the name the client asked for
-    std::string user;           // forced server user; empty: the client's user
-    std::string password;       // password for the forced user
-    int pool_size = -1;         // -1: default_pool_size
+    std::string dbname;    // empty: the name the client asked for
+    std::string user;      // forced server user; empty: the client's user
+    std::string password;  // password for the forced user
+    int pool_size = -1;    // -1: default_pool_size
     int min_pool_size = -1;
     int reserve_pool_size = -1;
     std::optional<pool_mode> mode;
@@ -40,12 +41,12 @@ struct database_entry {
     std::string auth_user;
     std::string auth_query;
     std::string auth_dbname;
-    std::string load_balance_hosts;   // empty: round-robin
+    std::string load_balance_hosts;  // empty: round-robin
     int max_db_connections = 0;
     int max_db_client_connections = 0;
     std::optional<duration> query_wait_timeout;
     std::optional<duration> server_lifetime;
-    std::string file;           // where it was defined, for messages
+    std::string file;  // where it was defined, for messages
     int line = 0;
 };
 
@@ -71,17 +72,19 @@ struct peer_entry {
     int peer_id = 0;
     std::string host;
     int port = 6432;
-    int pool_size = -1;
+    int pool_size = -1;  // -1: default_pool_size
+    std::string file;
+    int line = 0;
 };
 
 /// The `[pgbouncer]` section. Every key PgBouncer 1.25 knows, with its default.
 /// Time values are microseconds; 0 means "off" where PgBouncer says so.
 struct settings {
     // Listening
-    std::vector<std::string> listen_addr;   // empty: unix socket only; "*": all
+    std::vector<std::string> listen_addr;  // empty: unix socket only; "*": all
     int listen_port = 6432;
     int listen_backlog = 128;
-    std::string unix_socket_dir = "/tmp";   // empty: no unix socket
+    std::string unix_socket_dir = "/tmp";  // empty: no unix socket
     int unix_socket_mode = 0777;
     std::string unix_socket_group;
     bool so_reuseport = false;
@@ -99,7 +102,9 @@ struct settings {
     std::string auth_hba_file;
     std::string auth_ident_file;
     std::string auth_ldap_options;
-    std::string auth_query = "SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END FROM pg_authid WHERE rolname=$1 AND rolcanlogin";
+    std::string auth_query =
+        "SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END FROM "
+        "pg_authid WHERE rolname=$1 AND rolcanlogin";
     std::string auth_user;
     std::string auth_dbname;
     std::vector<std::string> admin_users;
@@ -188,21 +193,24 @@ struct settings {
     std::string job_name = "pgbouncer";
     std::string conffile;
     int peer_id = 0;
+
+    friend bool operator==(const settings&, const settings&) = default;
 };
 
 struct config {
     settings bouncer;
-    std::vector<database_entry> databases;   // file order; "*" included if present
+    std::vector<database_entry> databases;  // file order; "*" included if present
     std::vector<user_entry> users;
     std::vector<peer_entry> peers;
-    std::string file;                         // the top-level file that was loaded
+    std::string file;  // the top-level file that was loaded
 
     /// The entry for `name`, else the "*" entry, else nullptr.
     const database_entry* find_database(std::string_view name) const noexcept;
     const user_entry* find_user(std::string_view name) const noexcept;
 };
 
-/// One problem found while loading, reported as "file:line: key: message".
+/// One problem found while loading, reported as "file:line: key: message". line is 0 for a
+/// problem with a whole file (it cannot be read); key is empty when the line has no key.
 struct diagnostic {
     std::string file;
     int line = 0;
@@ -225,5 +233,19 @@ private:
 /// Reads `path` (following %include). Throws config_error on any unknown key, bad value,
 /// bad section or unreadable file.
 config load(const std::string& path);
+
+/// As load(), but the top-level text is given; `file_name` is used in diagnostics and as
+/// config::file. %include lines in `text` still read files.
+config parse(std::string_view text, const std::string& file_name);
+
+/// One `[pgbouncer]` key: its name and whether RELOAD applies a new value (PgBouncer's
+/// SHOW CONFIG "changeable" column; the others keep their startup value).
+struct setting_info {
+    std::string_view name;
+    bool reloadable = true;
+};
+
+/// Every `[pgbouncer]` key, in PgBouncer's SHOW CONFIG order (alphabetical).
+std::span<const setting_info> setting_list() noexcept;
 
 }  // namespace sabakan::config

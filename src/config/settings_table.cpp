@@ -1,0 +1,292 @@
+// The [pgbouncer] key table. Rows are alphabetical because that is PgBouncer's SHOW CONFIG
+// order; defaults live in the settings struct, so a key that is absent keeps its default.
+// Integer keys are read as PgBouncer reads them (strtol base 0) but must also be in range.
+#include "settings_table.hpp"
+
+#include "values.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <climits>
+#include <span>
+#include <variant>
+
+namespace sabakan::config::detail {
+namespace {
+
+using field = std::variant<int settings::*, bool settings::*, duration settings::*,
+                           std::string settings::*, std::vector<std::string> settings::*,
+                           pool_mode settings::*, auth_type settings::*>;
+
+struct key_spec {
+    std::string_view name;
+    field target;
+    bool reloadable = true;
+    long long min = 0;  // integer keys only
+    long long max = INT_MAX;
+    bool octal = false;                              // unix_socket_mode
+    std::span<const std::string_view> choices = {};  // text keys limited to these names
+};
+
+constexpr std::string_view sslmode_names[] = {"disable", "allow",     "prefer",
+                                              "require", "verify-ca", "verify-full"};
+
+constexpr key_spec key(std::string_view name, field target) {
+    return {name, target};
+}
+constexpr key_spec number(std::string_view name, int settings::*target, long long min = 0,
+                          long long max = INT_MAX) {
+    return {name, target, true, min, max};
+}
+constexpr key_spec choice(std::string_view name, std::string settings::*target,
+                          std::span<const std::string_view> choices) {
+    key_spec k{name, target};
+    k.choices = choices;
+    return k;
+}
+// CF_NO_RELOAD in PgBouncer: read at startup, kept as they were on RELOAD.
+constexpr key_spec startup_only(key_spec k) {
+    k.reloadable = false;
+    return k;
+}
+
+using s = settings;
+
+constexpr key_spec table[] = {
+    key("admin_users", &s::admin_users),
+    key("application_name_add_host", &s::application_name_add_host),
+    key("auth_dbname", &s::auth_dbname),
+    key("auth_file", &s::auth_file),
+    key("auth_hba_file", &s::auth_hba_file),
+    key("auth_ident_file", &s::auth_ident_file),
+    key("auth_ldap_options", &s::auth_ldap_options),
+    key("auth_query", &s::auth_query),
+    key("auth_type", &s::auth),
+    key("auth_user", &s::auth_user),
+    key("autodb_idle_timeout", &s::autodb_idle_timeout),
+    key("cancel_wait_timeout", &s::cancel_wait_timeout),
+    key("client_idle_timeout", &s::client_idle_timeout),
+    key("client_login_timeout", &s::client_login_timeout),
+    key("client_tls13_ciphers", &s::client_tls13_ciphers),
+    key("client_tls_ca_file", &s::client_tls_ca_file),
+    key("client_tls_cert_file", &s::client_tls_cert_file),
+    key("client_tls_ciphers", &s::client_tls_ciphers),
+    key("client_tls_dheparams", &s::client_tls_dheparams),
+    key("client_tls_ecdhcurve", &s::client_tls_ecdhcurve),
+    key("client_tls_key_file", &s::client_tls_key_file),
+    key("client_tls_protocols", &s::client_tls_protocols),
+    choice("client_tls_sslmode", &s::client_tls_sslmode, sslmode_names),
+    key("conffile", &s::conffile),
+    number("default_pool_size", &s::default_pool_size),
+    startup_only(key("disable_pqexec", &s::disable_pqexec)),
+    key("dns_max_ttl", &s::dns_max_ttl),
+    key("dns_nxdomain_ttl", &s::dns_nxdomain_ttl),
+    key("dns_zone_check_period", &s::dns_zone_check_period),
+    key("idle_transaction_timeout", &s::idle_transaction_timeout),
+    key("ignore_startup_parameters", &s::ignore_startup_parameters),
+    startup_only(key("job_name", &s::job_name)),
+    startup_only(key("listen_addr", &s::listen_addr)),
+    startup_only(number("listen_backlog", &s::listen_backlog)),
+    startup_only(number("listen_port", &s::listen_port, 1, 65535)),
+    key("log_connections", &s::log_connections),
+    key("log_disconnections", &s::log_disconnections),
+    key("log_pooler_errors", &s::log_pooler_errors),
+    key("log_stats", &s::log_stats),
+    key("logfile", &s::logfile),
+    key("login_notify_message", &s::login_notify_message),
+    number("max_client_conn", &s::max_client_conn),
+    number("max_db_client_connections", &s::max_db_client_connections),
+    number("max_db_connections", &s::max_db_connections),
+    number("max_packet_size", &s::max_packet_size),
+    number("max_prepared_statements", &s::max_prepared_statements),
+    number("max_user_client_connections", &s::max_user_client_connections),
+    number("max_user_connections", &s::max_user_connections),
+    number("min_pool_size", &s::min_pool_size),
+    // PgBouncer's docs: 0 turns peering off; the id must fit the cancel key's 14 bits.
+    number("peer_id", &s::peer_id, 0, 16383),
+    startup_only(key("pidfile", &s::pidfile)),
+    startup_only(number("pkt_buf", &s::pkt_buf)),
+    key("pool_idle_timeout", &s::pool_idle_timeout),
+    key("pool_mode", &s::mode),
+    key("query_timeout", &s::query_timeout),
+    key("query_wait_notify", &s::query_wait_notify),
+    key("query_wait_timeout", &s::query_wait_timeout),
+    number("reserve_pool_size", &s::reserve_pool_size),
+    key("reserve_pool_timeout", &s::reserve_pool_timeout),
+    startup_only(key("resolv_conf", &s::resolv_conf)),
+    number("sbuf_loopcnt", &s::sbuf_loopcnt),
+    number("scram_iterations", &s::scram_iterations),
+    key("server_check_delay", &s::server_check_delay),
+    key("server_check_query", &s::server_check_query),
+    key("server_connect_timeout", &s::server_connect_timeout),
+    key("server_fast_close", &s::server_fast_close),
+    key("server_idle_timeout", &s::server_idle_timeout),
+    key("server_lifetime", &s::server_lifetime),
+    key("server_login_retry", &s::server_login_retry),
+    key("server_reset_query", &s::server_reset_query),
+    key("server_reset_query_always", &s::server_reset_query_always),
+    key("server_round_robin", &s::server_round_robin),
+    key("server_tls13_ciphers", &s::server_tls13_ciphers),
+    key("server_tls_ca_file", &s::server_tls_ca_file),
+    key("server_tls_cert_file", &s::server_tls_cert_file),
+    key("server_tls_ciphers", &s::server_tls_ciphers),
+    key("server_tls_key_file", &s::server_tls_key_file),
+    key("server_tls_protocols", &s::server_tls_protocols),
+    choice("server_tls_sslmode", &s::server_tls_sslmode, sslmode_names),
+    startup_only(key("so_reuseport", &s::so_reuseport)),
+    key("stats_period", &s::stats_period),
+    key("stats_users", &s::stats_users),
+    key("suspend_timeout", &s::suspend_timeout),
+    key("syslog", &s::syslog),
+    key("syslog_facility", &s::syslog_facility),
+    key("syslog_ident", &s::syslog_ident),
+    key("tcp_defer_accept", &s::tcp_defer_accept),
+    key("tcp_keepalive", &s::tcp_keepalive),
+    number("tcp_keepcnt", &s::tcp_keepcnt),
+    number("tcp_keepidle", &s::tcp_keepidle),
+    number("tcp_keepintvl", &s::tcp_keepintvl),
+    number("tcp_socket_buffer", &s::tcp_socket_buffer),
+    number("tcp_user_timeout", &s::tcp_user_timeout),
+    startup_only(key("track_extra_parameters", &s::track_extra_parameters)),
+    key("transaction_timeout", &s::transaction_timeout),
+    startup_only(key("unix_socket_dir", &s::unix_socket_dir)),
+    startup_only(key("unix_socket_group", &s::unix_socket_group)),
+    startup_only([] {
+        key_spec k = number("unix_socket_mode", &s::unix_socket_mode, 0, 07777);
+        k.octal = true;
+        return k;
+    }()),
+    startup_only(key("user", &s::user)),
+    number("verbose", &s::verbose),
+};
+
+constexpr std::array<std::string_view, std::size(table)> key_names = [] {
+    std::array<std::string_view, std::size(table)> names{};
+    for (std::size_t i = 0; i < std::size(table); ++i) {
+        names[i] = table[i].name;
+    }
+    return names;
+}();
+
+constexpr std::array<setting_info, std::size(table)> infos = [] {
+    std::array<setting_info, std::size(table)> out{};
+    for (std::size_t i = 0; i < std::size(table); ++i) {
+        out[i] = {table[i].name, table[i].reloadable};
+    }
+    return out;
+}();
+
+const key_spec* find_key(std::string_view name) noexcept {
+    for (const key_spec& k : table) {
+        if (k.name == name) {
+            return &k;
+        }
+    }
+    return nullptr;
+}
+
+// One reader per field type; each returns the diagnostic message, empty on success.
+
+std::string read_into(const key_spec& k, int& out, std::string_view v) {
+    if (k.octal) {
+        const auto mode = parse_file_mode(v);
+        if (!mode) {
+            return fmt::format("expected an octal file mode such as 0777 or 0700, got '{}'", v);
+        }
+        out = *mode;
+        return {};
+    }
+    const auto n = parse_integer(v, k.min, k.max);
+    if (!n) {
+        return k.max == INT_MAX
+                   ? fmt::format("expected a whole number, {} or more, got '{}'", k.min, v)
+                   : fmt::format("expected a whole number from {} to {}, got '{}'", k.min, k.max,
+                                 v);
+    }
+    out = static_cast<int>(*n);
+    return {};
+}
+
+std::string read_into(const key_spec&, bool& out, std::string_view v) {
+    const auto b = parse_bool(v);
+    if (!b) {
+        return fmt::format("expected 1 or 0 (also yes/no, on/off, true/false), got '{}'", v);
+    }
+    out = *b;
+    return {};
+}
+
+std::string read_into(const key_spec&, duration& out, std::string_view v) {
+    const auto d = parse_seconds(v);
+    if (!d) {
+        return fmt::format(
+            "expected seconds as a plain number such as 30 or 0.5 (no unit), got '{}'", v);
+    }
+    out = *d;
+    return {};
+}
+
+std::string read_into(const key_spec& k, std::string& out, std::string_view v) {
+    if (k.choices.empty()) {
+        out = v;
+        return {};
+    }
+    for (std::string_view c : k.choices) {
+        if (iequals(v, c)) {
+            out = c;
+            return {};
+        }
+    }
+    return fmt::format("expected {}, got '{}'", one_of(k.choices), v);
+}
+
+std::string read_into(const key_spec&, std::vector<std::string>& out, std::string_view v) {
+    out = split_list(v);
+    return {};
+}
+
+std::string read_into(const key_spec&, pool_mode& out, std::string_view v) {
+    const auto m = parse_pool_mode(v);
+    if (!m) {
+        return fmt::format("expected {}, got '{}'", one_of(pool_mode_names), v);
+    }
+    out = *m;
+    return {};
+}
+
+std::string read_into(const key_spec&, auth_type& out, std::string_view v) {
+    const auto t = parse_auth_type(v);
+    if (!t) {
+        return fmt::format("expected {}, got '{}'", one_of(auth_type_names), v);
+    }
+    out = *t;
+    return {};
+}
+
+}  // namespace
+
+std::string apply_setting(settings& st, std::string_view name, std::string_view value) {
+    const key_spec* k = find_key(name);
+    if (k == nullptr) {
+        const std::string hint = did_you_mean(name, key_names);
+        return hint.empty() ? "unknown setting; check the spelling against PgBouncer's list of "
+                              "[pgbouncer] settings, all of which sabakan accepts"
+                            : "unknown setting; " + hint;
+    }
+    return std::visit([&](auto target) { return read_into(*k, st.*target, value); }, k->target);
+}
+
+bool is_setting(std::string_view name) noexcept {
+    return find_key(name) != nullptr;
+}
+
+}  // namespace sabakan::config::detail
+
+namespace sabakan::config {
+
+std::span<const setting_info> setting_list() noexcept {
+    return detail::infos;
+}
+
+}  // namespace sabakan::config
