@@ -520,16 +520,19 @@ net::awaitable<void> client_session::forward() {
                     terminate = true;
                     break;
                 }
-                if (!server_) {
-                    // The first message of a transaction: borrow a server for it.
-                    if (!co_await acquire_server()) {
-                        co_return;
-                    }
-                }
             }
             auto r = scanner_.next(buf_.unparsed());
             if (r.status == scan_status::need_more) {
                 break;
+            }
+            if (r.status == scan_status::message && !server_) {
+                // The first message of a transaction: borrow a server for it, but only
+                // once its header is known to be sane, so a malformed message is refused
+                // (below) without taking a server. No read happens while waiting, so `r`
+                // still points at valid bytes afterwards.
+                if (!co_await acquire_server()) {
+                    co_return;
+                }
             }
             if (r.status == scan_status::bad_length) {
                 if (server_) {
