@@ -237,6 +237,10 @@ int main(int argc, char** argv) {
         if (sig == SIGHUP) {
             try {
                 auto new_cfg = std::make_shared<config::config>(config::load(opts.config_file));
+                for (auto key : config::keep_startup_settings(new_cfg->bouncer, s)) {
+                    log::warning("{} changed in {}; it takes effect only after a restart",
+                                 key, opts.config_file);
+                }
                 auto new_users = load_users(*new_cfg);
                 log::options nlo = lo;
                 nlo.file = new_cfg->bouncer.logfile;

@@ -289,4 +289,22 @@ std::span<const setting_info> setting_list() noexcept {
     return detail::infos;
 }
 
+std::vector<std::string_view> keep_startup_settings(settings& fresh, const settings& running) {
+    std::vector<std::string_view> kept;
+    for (const detail::key_spec& k : detail::table) {
+        if (k.reloadable) {
+            continue;
+        }
+        std::visit(
+            [&](auto target) {
+                if (!(fresh.*target == running.*target)) {
+                    fresh.*target = running.*target;
+                    kept.push_back(k.name);
+                }
+            },
+            k.target);
+    }
+    return kept;
+}
+
 }  // namespace sabakan::config

@@ -248,4 +248,9 @@ struct setting_info {
 /// Every `[pgbouncer]` key, in PgBouncer's SHOW CONFIG order (alphabetical).
 std::span<const setting_info> setting_list() noexcept;
 
+/// For RELOAD: puts the running value back into `fresh` for every key that needs a restart
+/// (listen_*, pkt_buf, unix_socket_*, ...), and returns the names of those whose value the
+/// new file changed, so the caller can say they were ignored.
+std::vector<std::string_view> keep_startup_settings(settings& fresh, const settings& running);
+
 }  // namespace sabakan::config

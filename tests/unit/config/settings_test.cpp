@@ -20,6 +20,20 @@ settings with(const std::string& lines) {
     return parse("[pgbouncer]\n" + lines + "\n", "t.ini").bouncer;
 }
 
+// On reload, keys that need a restart keep their running value and are named; the others
+// take the new value.
+TEST(Settings, ReloadKeepsStartupOnlyKeys) {
+    const settings running = with("listen_port = 6432\npkt_buf = 4096\ndefault_pool_size = 20");
+    settings fresh = with("listen_port = 7000\npkt_buf = 8192\ndefault_pool_size = 30");
+    const auto kept = keep_startup_settings(fresh, running);
+    EXPECT_EQ(kept, (std::vector<std::string_view>{"listen_port", "pkt_buf"}));
+    EXPECT_EQ(fresh.listen_port, 6432);
+    EXPECT_EQ(fresh.pkt_buf, 4096);
+    EXPECT_EQ(fresh.default_pool_size, 30);
+    settings same = running;
+    EXPECT_TRUE(keep_startup_settings(same, running).empty());
+}
+
 // The table has PgBouncer 1.25's 100 keys, alphabetical, with its startup-only keys marked.
 TEST(Settings, KeyTable) {
     const auto keys = setting_list();
