@@ -15,8 +15,10 @@
 
 #include <openssl/crypto.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <array>
+#include <cerrno>
 
 namespace sabakan::session {
 
@@ -504,7 +506,40 @@ net::awaitable<bool> client_session::acquire_server() {
                        "port, user and password");
         co_return false;
     }
+    if (left_while_waiting()) {
+        // Nobody waits for the answer to the queued request any more, so it must not run
+        // now; and the server was just handed over clean, so it goes straight back to the
+        // pool instead of being closed as a link with a request in flight.
+        log::debug("C-{}: client left while waiting for a server", id_);
+        closed_ = true;
+        auto s = server_;
+        s->client_gone();
+        co_return false;
+    }
     co_return !closed_;
+}
+
+bool client_session::left_while_waiting() {
+    // The forwarding loop does not read while it waits for a server, so a hang-up shows
+    // only now. Read what is there without waiting; the bytes stay queued for forwarding.
+    for (;;) {
+        auto space = buf_.free_space();
+        if (space.empty()) {
+            return false;
+        }
+        ssize_t n = ::recv(socket_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+        if (n > 0) {
+            buf_.commit(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n == 0) {
+            return true;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        return errno != EAGAIN && errno != EWOULDBLOCK;
+    }
 }
 
 net::awaitable<void> client_session::forward() {
@@ -520,19 +555,26 @@ net::awaitable<void> client_session::forward() {
                     terminate = true;
                     break;
                 }
+                if (!server_) {
+                    // The first message of a transaction: borrow a server for it. A header
+                    // with an impossible length is refused first, while no server is
+                    // linked and so the client can still be sent an ErrorResponse. The
+                    // check runs on a copy so the real scanner's state is untouched.
+                    protocol::frame_scanner probe = scanner_;
+                    if (probe.next(in).status == scan_status::bad_length) {
+                        co_await fatal(sqlstate::protocol_violation, "invalid message length",
+                                       "the client sent a malformed or oversized message (see "
+                                       "max_packet_size)");
+                        co_return;
+                    }
+                    if (!co_await acquire_server()) {
+                        co_return;
+                    }
+                }
             }
             auto r = scanner_.next(buf_.unparsed());
             if (r.status == scan_status::need_more) {
                 break;
-            }
-            if (r.status == scan_status::message && !server_) {
-                // The first message of a transaction: borrow a server for it, but only
-                // once its header is known to be sane, so a malformed message is refused
-                // (below) without taking a server. No read happens while waiting, so `r`
-                // still points at valid bytes afterwards.
-                if (!co_await acquire_server()) {
-                    co_return;
-                }
             }
             if (r.status == scan_status::bad_length) {
                 if (server_) {

@@ -478,6 +478,11 @@ net::awaitable<void> server_connection::forward() {
             }
             buf_.advance(r.consumed());
             if (r.status == scan_status::message &&
+                (r.tag == static_cast<char>(backend_tag::copy_in_response) ||
+                 r.tag == static_cast<char>(backend_tag::error_response))) {
+                link_.on_server_message(r.tag);
+            }
+            if (r.status == scan_status::message &&
                 static_cast<backend_tag>(r.tag) == backend_tag::ready_for_query && r.whole &&
                 r.length == 5) {
                 link_.on_ready_for_query(static_cast<char>(r.body()[0]));

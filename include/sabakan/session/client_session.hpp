@@ -52,6 +52,8 @@ private:
     net::awaitable<bool> authenticate_scram(const std::string* secret);
     net::awaitable<bool> welcome();
     net::awaitable<bool> acquire_server();
+    /// After a wait for a server: whether the client hung up meanwhile.
+    bool left_while_waiting();
     net::awaitable<void> forward();
     net::awaitable<void> handle_cancel(protocol::cancel_key key);
     net::awaitable<void> send(protocol::byte_buffer& out);

@@ -26,11 +26,17 @@ struct link_state {
     bool ext_unsynced = false;    // extended-protocol messages forwarded since the last Sync
     char status = 'I';            // transaction status of the last ReadyForQuery
     bool used = false;            // the client has sent anything on this link
+    bool copy_in = false;         // the server is in copy-in mode: it ignores Sync and Flush
+    bool execute_last = false;    // the latest Query/Execute forwarded was an Execute
+    int syncs_after_execute = 0;  // Syncs forwarded since that Query/Execute
 
     /// Accounts for one message the client forwards to the server.
     void on_client_message(char tag) noexcept;
     /// Accounts for a ReadyForQuery from the server.
     void on_ready_for_query(char status_byte) noexcept;
+    /// Accounts for any other message from the server (only CopyInResponse and
+    /// ErrorResponse matter).
+    void on_server_message(char tag) noexcept;
     /// The server owes the client nothing and holds no transaction open.
     bool clean() const noexcept { return status == 'I' && rfq_pending == 0 && !ext_unsynced; }
 };

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace sabakan::session {
 namespace {
@@ -60,6 +62,50 @@ INSTANTIATE_TEST_SUITE_P(
         }
         return n;
     });
+
+// Events in order: 'c' then a client tag, or 's' then a server tag ('Z' carries 'I').
+bool clean_after(std::initializer_list<std::pair<char, char>> events) {
+    link_state s;
+    for (auto [side, tag] : events) {
+        if (side == 'c') {
+            s.on_client_message(tag);
+        } else if (tag == 'Z') {
+            s.on_ready_for_query('I');
+        } else {
+            s.on_server_message(tag);
+        }
+    }
+    return s.clean();
+}
+
+// COPY FROM STDIN run by Execute: the Sync sent with the Execute is swallowed by copy-in
+// mode, so the link is free once the Sync after CopyDone is answered, and not before.
+TEST(CopyInRule, ExtendedCopyFreedAfterFinalSync) {
+    EXPECT_FALSE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
+                              {'c', 'd'}, {'c', 'c'}}));
+    EXPECT_TRUE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
+                             {'c', 'd'}, {'c', 'c'}, {'c', 'S'}, {'s', 'Z'}}));
+}
+
+// A Sync sent during copy-in gets no ReadyForQuery, so it is not waited for.
+TEST(CopyInRule, SyncDuringCopyInNotCounted) {
+    EXPECT_TRUE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
+                             {'c', 'S'}, {'c', 'd'}, {'c', 'f'}, {'c', 'S'}, {'s', 'Z'}}));
+}
+
+// After the server's error ends copy-in, the client's Sync counts again and is answered.
+TEST(CopyInRule, ErrorEndsCopyIn) {
+    EXPECT_FALSE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
+                              {'c', 'd'}, {'s', 'E'}, {'c', 'S'}}));
+    EXPECT_TRUE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
+                             {'c', 'd'}, {'s', 'E'}, {'c', 'S'}, {'s', 'Z'}}));
+}
+
+// COPY by a simple Query is unchanged: its one ReadyForQuery frees the link.
+TEST(CopyInRule, SimpleCopy) {
+    EXPECT_FALSE(clean_after({{'c', 'Q'}, {'s', 'G'}, {'c', 'd'}, {'c', 'c'}}));
+    EXPECT_TRUE(clean_after({{'c', 'Q'}, {'s', 'G'}, {'c', 'd'}, {'c', 'c'}, {'s', 'Z'}}));
+}
 
 }  // namespace
 }  // namespace sabakan::session

@@ -1,0 +1,103 @@
+// sabakan under test. The binary's path comes from CMake (SABAKAN_BINARY), so the tests
+// always run the sabakan built next to them.
+#include "harness/sabakan_process.hpp"
+
+#include "harness/pg_cluster.hpp"
+#include "harness/sockets.hpp"
+#include "harness/wait.hpp"
+
+#include <sstream>
+#include <stdexcept>
+
+#ifndef SABAKAN_BINARY
+#error "SABAKAN_BINARY must name the sabakan executable"
+#endif
+
+namespace sabakan::integration {
+
+sabakan_process::sabakan_process(const pg_cluster& pg, sabakan_options options)
+    : dir_("sabakan-pooler") {
+    // The userlist holds md5 secrets, as in a PgBouncer deployment: md5 of password+user.
+    write_file(dir_.file("userlist.txt"),
+               "\"mastodon\" \"md5d75bb2be2d7086c6148944261a00f605\"\n"
+               "\"pgbouncer\" \"md5a45753afaca0db833a6f7c7b2864b9d9\"\n");
+    // A port picked free may be taken before sabakan binds it; then it exits and we retry.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        port_ = free_tcp_port();
+        write_config(pg, options);
+        if (start_and_wait()) {
+            return;
+        }
+        if (process_.running()) {
+            break;  // alive but not accepting: retrying would not help
+        }
+    }
+    process_.stop(std::chrono::seconds(2));
+    throw std::runtime_error("sabakan did not start accepting connections\n" + logs());
+}
+
+sabakan_process::~sabakan_process() {
+    stop();
+}
+
+void sabakan_process::write_config(const pg_cluster& pg, const sabakan_options& o) const {
+    int server_port = o.server_port != 0 ? o.server_port : pg.port();
+    std::ostringstream ini;
+    ini << "[databases]\n"
+        << "mastodon_production = host=127.0.0.1 port=" << server_port
+        << " dbname=mastodon_production user=mastodon password=" << o.server_password << "\n"
+        << "\n"
+        << "[pgbouncer]\n"
+        << "listen_addr = 127.0.0.1\n"
+        << "listen_port = " << port_ << "\n"
+        << "unix_socket_dir = " << dir_.path() << "\n"
+        << "auth_type = md5\n"
+        << "auth_file = " << dir_.file("userlist.txt") << "\n"
+        << "admin_users = pgbouncer\n"
+        << "logfile = " << dir_.file("sabakan.log") << "\n"
+        << "pool_mode = " << o.pool_mode << "\n"
+        << "default_pool_size = " << o.default_pool_size << "\n"
+        << "max_client_conn = " << o.max_client_conn << "\n"
+        << "query_wait_timeout = " << o.query_wait_timeout << "\n";
+    for (const auto& [key, value] : o.extra) {
+        ini << key << " = " << value << "\n";
+    }
+    write_file(dir_.file("sabakan.ini"), ini.str());
+}
+
+bool sabakan_process::start_and_wait() {
+    process_.spawn({SABAKAN_BINARY, "-q", "-v", dir_.file("sabakan.ini")}, dir_.file("stderr.log"));
+    // sabakan binds TCP first and the unix socket next; it is ready when both accept.
+    // Polling stops as soon as the process has exited: its stderr then says why.
+    const std::string unix_path = dir_.file(".s.PGSQL." + std::to_string(port_));
+    return wait_until(
+               [&] {
+                   return !process_.running() || (accepts_tcp(port_) && accepts_unix(unix_path));
+               },
+               std::chrono::seconds(10)) &&
+           process_.running();
+}
+
+std::string sabakan_process::conninfo(const std::string& user, const std::string& password,
+                                      const std::string& database) const {
+    return "host=127.0.0.1 port=" + std::to_string(port_) + " user=" + user +
+           " password=" + password + " dbname=" + database + " connect_timeout=10";
+}
+
+std::string sabakan_process::unix_conninfo(const std::string& user, const std::string& password,
+                                           const std::string& database) const {
+    return "host=" + dir_.path() + " port=" + std::to_string(port_) + " user=" + user +
+           " password=" + password + " dbname=" + database + " connect_timeout=10";
+}
+
+int sabakan_process::stop() {
+    return process_.stop(std::chrono::seconds(10));
+}
+
+std::string sabakan_process::logs() const {
+    return "---- sabakan.ini ----\n" + read_file(dir_.file("sabakan.ini")) +
+           "---- sabakan log ----\n" + read_file(dir_.file("sabakan.log")) +
+           "---- sabakan stderr ----\n" + read_file(dir_.file("stderr.log"));
+}
+
+}  // namespace sabakan::integration
