@@ -7,6 +7,7 @@
 #include <sabakan/session/pooler.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
@@ -198,6 +199,16 @@ int main(int argc, char** argv) {
     raise_fd_limit();
     std::signal(SIGPIPE, SIG_IGN);
 
+    // Signals that arrive while starting up wait until their handler is installed below,
+    // instead of killing a half-started process.
+    sigset_t handled;
+    sigset_t saved;
+    sigemptyset(&handled);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+        sigaddset(&handled, sig);
+    }
+    ::pthread_sigmask(SIG_BLOCK, &handled, &saved);
+
     net::asio::io_context io(1);
     session::pooler pooler(io, cfg, users);
     try {
@@ -261,6 +272,7 @@ int main(int argc, char** argv) {
         io.stop();
     };
     signals.async_wait(on_signal);
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 
     log::info("sabakan {} started (pid {})", SABAKAN_VERSION, ::getpid());
     io.run();

@@ -106,6 +106,7 @@ void client_session::server_lost(std::string_view message) {
         return;
     }
     closed_ = true;
+    close_reason_ = message;
     auto text = std::string(message);
     asio::co_spawn(
         owner_.io(),
@@ -134,6 +135,7 @@ net::awaitable<void> client_session::fatal(std::string_view state, std::string_v
     if (owner_.settings().log_pooler_errors) {
         log::warning("C-{}: {}/{}@{} pooler error: {}", id_, database_, user_, peer_, message);
     }
+    close_reason_ = std::string(message);
     protocol::byte_buffer out;
     protocol::append_error(out, "FATAL", state, message, hint);
     co_await send(out);
@@ -156,7 +158,7 @@ void client_session::arm_login_timer() {
     wait_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
         auto self = weak.lock();
         if (!ec && self && !self->logged_in_) {
-            log::info("C-{}: closing because: client_login_timeout", self->id_);
+            self->close_reason_ = "client_login_timeout";
             self->closed_ = true;
             error_code ignored;
             self->socket_.close(ignored);
@@ -653,7 +655,8 @@ void client_session::finish() {
         counted_ = false;
     }
     if (owner_.settings().log_disconnections && !user_.empty()) {
-        log::info("C-{}: {}/{}@{} closing because: client close request", id_, database_, user_, peer_);
+        log::info("C-{}: {}/{}@{} closing because: {}", id_, database_, user_, peer_,
+                  close_reason_.empty() ? "client close request" : close_reason_);
     }
     closed_ = true;
     error_code ec;
