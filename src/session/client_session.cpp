@@ -560,10 +560,8 @@ net::awaitable<void> client_session::forward() {
                 if (!server_) {
                     // The first message of a transaction: borrow a server for it. A header
                     // with an impossible length is refused first, while no server is
-                    // linked and so the client can still be sent an ErrorResponse. The
-                    // check runs on a copy so the real scanner's state is untouched.
-                    protocol::frame_scanner probe = scanner_;
-                    if (probe.next(in).status == scan_status::bad_length) {
+                    // linked and so the client can still be sent an ErrorResponse.
+                    if (!scanner_.header_ok(in)) {
                         co_await fatal(sqlstate::protocol_violation, "invalid message length",
                                        "the client sent a malformed or oversized message (see "
                                        "max_packet_size)");

@@ -71,11 +71,8 @@ public:
             return r;
         }
         r.tag = static_cast<char>(in[0]);
-        r.length = (std::to_integer<std::uint32_t>(in[1]) << 24) |
-                   (std::to_integer<std::uint32_t>(in[2]) << 16) |
-                   (std::to_integer<std::uint32_t>(in[3]) << 8) |
-                   std::to_integer<std::uint32_t>(in[4]);
-        if (r.length < 4 || r.length > max_length_) {
+        r.length = length_word(in);
+        if (!length_ok(r.length)) {
             r.status = scan_status::bad_length;
             return r;
         }
@@ -97,12 +94,25 @@ public:
         return r;
     }
 
+    /// Whether the header at the start of `in` (at least header_size bytes, at a message
+    /// boundary) has a length this scanner accepts; next() would report bad_length if not.
+    bool header_ok(bytes_view in) const noexcept { return length_ok(length_word(in)); }
+
     /// Body bytes of the current message not yet seen.
     std::size_t pending_body() const noexcept { return skip_; }
     bool at_boundary() const noexcept { return skip_ == 0; }
     void set_max_length(std::uint32_t v) noexcept { max_length_ = v; }
 
 private:
+    static std::uint32_t length_word(bytes_view in) noexcept {
+        return (std::to_integer<std::uint32_t>(in[1]) << 24) |
+               (std::to_integer<std::uint32_t>(in[2]) << 16) |
+               (std::to_integer<std::uint32_t>(in[3]) << 8) | std::to_integer<std::uint32_t>(in[4]);
+    }
+    bool length_ok(std::uint32_t length) const noexcept {
+        return length >= 4 && length <= max_length_;
+    }
+
     tag_set whole_tags_;
     std::size_t max_whole_;
     std::uint32_t max_length_;

@@ -127,6 +127,19 @@ TEST(FrameScanner, OversizeLengthIsBad) {
     EXPECT_EQ(sc.next(in).status, scan_status::bad_length);
 }
 
+// header_ok() judges a header exactly as next() would, without moving the scanner.
+TEST(FrameScanner, HeaderOkAgreesWithNext) {
+    frame_scanner sc(tag_set{}, 64, 1000);
+    byte_buffer too_big{std::byte{'Q'}, std::byte{0}, std::byte{0}, std::byte{0x10}, std::byte{0}};
+    byte_buffer too_small{std::byte{'Q'}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{3}};
+    auto fine = msg('Q', "SELECT 1");
+    EXPECT_FALSE(sc.header_ok(too_big));
+    EXPECT_FALSE(sc.header_ok(too_small));
+    EXPECT_TRUE(sc.header_ok(fine));
+    EXPECT_TRUE(sc.at_boundary());
+    EXPECT_EQ(sc.next(fine).status, scan_status::message);
+}
+
 // A wanted message larger than the buffer can hold is reported header-first instead of
 // waiting forever for bytes that cannot fit.
 TEST(FrameScanner, WantedButTooLongIsStreamed) {
