@@ -7,8 +7,8 @@
 #include <sabakan/session/pooler.hpp>
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -89,7 +89,8 @@ int parse_args(int argc, char** argv, options& o) {
         } else if (o.config_file.empty()) {
             o.config_file = a;
         } else {
-            std::fprintf(stderr, "sabakan: only one config file may be given (try sabakan --help)\n");
+            std::fprintf(stderr,
+                         "sabakan: only one config file may be given (try sabakan --help)\n");
             return 1;
         }
     }
@@ -127,7 +128,8 @@ bool drop_privileges(const std::string& user) {
     }
     if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
         ::setuid(pw->pw_uid) != 0) {
-        log::emit(log::level::fatal, "could not switch to user \"{}\": {}", user, std::strerror(errno));
+        log::emit(log::level::fatal, "could not switch to user \"{}\": {}", user,
+                  std::strerror(errno));
         return false;
     }
     return true;
@@ -175,8 +177,9 @@ int main(int argc, char** argv) {
     if (s.auth != config::auth_type::md5 && s.auth != config::auth_type::plain &&
         s.auth != config::auth_type::trust && s.auth != config::auth_type::any &&
         s.auth != config::auth_type::scram_sha_256) {
-        std::fprintf(stderr, "sabakan: auth_type = %s is not supported yet; use md5, "
-                             "scram-sha-256, plain, trust or any\n",
+        std::fprintf(stderr,
+                     "sabakan: auth_type = %s is not supported yet; use md5, "
+                     "scram-sha-256, plain, trust or any\n",
                      std::string(config::to_string(s.auth)).c_str());
         return 1;
     }
@@ -231,8 +234,10 @@ int main(int argc, char** argv) {
     if (!s.pidfile.empty()) {
         std::ofstream pf(s.pidfile, std::ios::trunc);
         if (!pf) {
-            log::emit(log::level::fatal, "cannot write pidfile {}: check the directory exists and "
-                                         "is writable", s.pidfile);
+            log::emit(log::level::fatal,
+                      "cannot write pidfile {}: check the directory exists and "
+                      "is writable",
+                      s.pidfile);
             return 1;
         }
         pf << ::getpid() << "\n";
@@ -249,8 +254,8 @@ int main(int argc, char** argv) {
             try {
                 auto new_cfg = std::make_shared<config::config>(config::load(opts.config_file));
                 for (auto key : config::keep_startup_settings(new_cfg->bouncer, s)) {
-                    log::warning("{} changed in {}; it takes effect only after a restart",
-                                 key, opts.config_file);
+                    log::warning("{} changed in {}; it takes effect only after a restart", key,
+                                 opts.config_file);
                 }
                 auto new_users = load_users(*new_cfg);
                 log::options nlo = lo;

@@ -21,12 +21,18 @@ std::atomic<int> max_level_{static_cast<int>(level::log)};
 
 const char* name(level lv) {
     switch (lv) {
-    case level::fatal: return "FATAL";
-    case level::error: return "ERROR";
-    case level::warning: return "WARNING";
-    case level::log: return "LOG";
-    case level::debug: return "DEBUG";
-    case level::noise: return "NOISE";
+        case level::fatal:
+            return "FATAL";
+        case level::error:
+            return "ERROR";
+        case level::warning:
+            return "WARNING";
+        case level::log:
+            return "LOG";
+        case level::debug:
+            return "DEBUG";
+        case level::noise:
+            return "NOISE";
     }
     return "LOG";
 }
@@ -39,7 +45,8 @@ bool configure(const options& opts, std::string* error) {
         f = std::fopen(opts.file.c_str(), "a");
         if (f == nullptr) {
             if (error != nullptr) {
-                *error = fmt::format("cannot open log file {}: {}", opts.file, std::strerror(errno));
+                *error =
+                    fmt::format("cannot open log file {}: {}", opts.file, std::strerror(errno));
             }
             return false;
         }
@@ -63,7 +70,9 @@ bool enabled(level lv) noexcept {
 void write(level lv, std::string_view message) {
     auto now = std::chrono::system_clock::now();
     auto secs = std::chrono::system_clock::to_time_t(now);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char stamp[32];

@@ -16,10 +16,14 @@ server_pool::~server_pool() {
 
 server_pool::slot_list& server_pool::list_of(server_state st) noexcept {
     switch (st) {
-    case server_state::login: return login_;
-    case server_state::idle: return idle_;
-    case server_state::active: return active_;
-    case server_state::unlinked: break;
+        case server_state::login:
+            return login_;
+        case server_state::idle:
+            return idle_;
+        case server_state::active:
+            return active_;
+        case server_state::unlinked:
+            break;
     }
     SABAKAN_CHECK(false);
     return idle_;
@@ -37,7 +41,7 @@ void server_pool::move(server_slot& s, server_state to) {
     }
     s.pool_ = this;
     if (to == server_state::idle) {
-        idle_.push_front(s);   // LIFO: the most recently used server stays warm
+        idle_.push_front(s);  // LIFO: the most recently used server stays warm
     } else {
         list_of(to).push_back(s);
     }
@@ -68,7 +72,7 @@ void server_pool::open_for_waiters() {
         auto before = login_.size();
         connector_.open_server(*this);
         if (login_.size() == before) {
-            break;   // the connector could not start one
+            break;  // the connector could not start one
         }
     }
 }
@@ -78,13 +82,15 @@ void server_pool::release(server_slot& s) {
     if (!waiting_.empty()) {
         waiter& w = waiting_.front();
         waiting_.pop_front();
-        w.wake(&s);   // stays active, now lent to w
+        w.wake(&s);  // stays active, now lent to w
         return;
     }
     move(s, server_state::idle);
 }
 
-void server_pool::add_login(server_slot& s) { move(s, server_state::login); }
+void server_pool::add_login(server_slot& s) {
+    move(s, server_state::login);
+}
 
 void server_pool::login_done(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::login);

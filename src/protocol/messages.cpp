@@ -144,15 +144,22 @@ bool decode_error(bytes_view body, error_fields& out) noexcept {
             return false;
         }
         switch (code) {
-        case 'S':
-            if (out.severity.empty()) {
+            case 'S':
+                if (out.severity.empty()) {
+                    out.severity = value;
+                }
+                break;
+            case 'V':
                 out.severity = value;
-            }
-            break;
-        case 'V': out.severity = value; break;
-        case 'C': out.sqlstate = value; break;
-        case 'M': out.message = value; break;
-        default: break;
+                break;
+            case 'C':
+                out.sqlstate = value;
+                break;
+            case 'M':
+                out.message = value;
+                break;
+            default:
+                break;
         }
     }
     return r.expect_end();

@@ -44,19 +44,19 @@ startup_error decode_startup(bytes_view packet, startup_packet& out) {
     out.version = r.i32();
     out.params.clear();
     switch (out.version) {
-    case ssl_request_code:
-        out.kind = startup_kind::ssl_request;
-        return r.expect_end() ? startup_error::none : startup_error::bad_length;
-    case gssenc_request_code:
-        out.kind = startup_kind::gssenc_request;
-        return r.expect_end() ? startup_error::none : startup_error::bad_length;
-    case cancel_request_code:
-        out.kind = startup_kind::cancel_request;
-        out.cancel.pid = r.i32();
-        out.cancel.secret = r.i32();
-        return r.expect_end() ? startup_error::none : startup_error::bad_length;
-    default:
-        break;
+        case ssl_request_code:
+            out.kind = startup_kind::ssl_request;
+            return r.expect_end() ? startup_error::none : startup_error::bad_length;
+        case gssenc_request_code:
+            out.kind = startup_kind::gssenc_request;
+            return r.expect_end() ? startup_error::none : startup_error::bad_length;
+        case cancel_request_code:
+            out.kind = startup_kind::cancel_request;
+            out.cancel.pid = r.i32();
+            out.cancel.secret = r.i32();
+            return r.expect_end() ? startup_error::none : startup_error::bad_length;
+        default:
+            break;
     }
     // Major version 3; any minor version is served as 3.0 (PgBouncer does the same).
     if ((out.version >> 16) != 3) {
@@ -69,7 +69,7 @@ startup_error decode_startup(bytes_view packet, startup_packet& out) {
             return startup_error::malformed;
         }
         if (name.empty()) {
-            break;   // the terminating NUL
+            break;  // the terminating NUL
         }
         auto value = r.cstring();
         if (r.failed()) {

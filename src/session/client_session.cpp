@@ -1,12 +1,12 @@
 // Client side of a link. Login is straight-line coroutine code; the forwarding loop is
 // flat (no nested awaitables per message) and copies nothing: scanned bytes go from the
 // receive buffer straight to the server's socket.
-#include <sabakan/auth/md5.hpp>
 #include <sabakan/auth/base64.hpp>
+#include <sabakan/auth/md5.hpp>
 #include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
-#include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
@@ -43,7 +43,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // Startup parameters PostgreSQL reports back and sabakan passes on (or tracks later).
 constexpr std::array<std::string_view, 7> accepted_params{
-    "user", "database", "application_name", "client_encoding",
+    "user",      "database", "application_name", "client_encoding",
     "DateStyle", "TimeZone", "IntervalStyle"};
 
 std::string describe_peer(const net::stream_socket& s, bool is_unix) {
@@ -66,10 +66,14 @@ std::string describe_peer(const net::stream_socket& s, bool is_unix) {
 }  // namespace
 
 client_session::client_session(pooler& owner, net::stream_socket socket, bool is_unix)
-    : owner_(owner), socket_(std::move(socket)), buf_(buffer_size(owner.settings())),
+    : owner_(owner),
+      socket_(std::move(socket)),
+      buf_(buffer_size(owner.settings())),
       scanner_(client_whole_tags, buf_.capacity(),
                static_cast<std::uint32_t>(owner.settings().max_packet_size)),
-      wait_timer_(owner.io()), is_unix_(is_unix), id_(owner.next_connection_id()) {
+      wait_timer_(owner.io()),
+      is_unix_(is_unix),
+      id_(owner.next_connection_id()) {
     peer_ = describe_peer(socket_, is_unix_);
 }
 
@@ -99,7 +103,9 @@ void client_session::wake(pool::server_slot* slot) {
     wait_timer_.cancel();
 }
 
-void client_session::detach_server() noexcept { server_.reset(); }
+void client_session::detach_server() noexcept {
+    server_.reset();
+}
 
 void client_session::server_lost(std::string_view message) {
     if (closed_) {
@@ -123,7 +129,8 @@ void client_session::server_lost(std::string_view message) {
 
 net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(socket_, asio::buffer(out),
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
         closed_ = true;
     }
@@ -217,20 +224,23 @@ net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp) 
                 buf_.advance(*len);
                 buf_.discard_parsed();
                 switch (protocol::decode_startup(protocol::as_bytes(startup_bytes_), sp)) {
-                case protocol::startup_error::none:
-                    co_return true;
-                case protocol::startup_error::bad_version:
-                    co_await fatal(sqlstate::feature_not_supported,
-                                   fmt::format("unsupported frontend protocol {}.{}: server supports 3.0",
-                                               sp.version >> 16, sp.version & 0xffff));
-                    co_return false;
-                case protocol::startup_error::bad_length:
-                    co_await fatal(sqlstate::protocol_violation, "invalid length of startup packet");
-                    co_return false;
-                case protocol::startup_error::malformed:
-                    co_await fatal(sqlstate::protocol_violation, "invalid startup packet layout: "
-                                                                  "expected name/value pairs ending with a NUL");
-                    co_return false;
+                    case protocol::startup_error::none:
+                        co_return true;
+                    case protocol::startup_error::bad_version:
+                        co_await fatal(
+                            sqlstate::feature_not_supported,
+                            fmt::format("unsupported frontend protocol {}.{}: server supports 3.0",
+                                        sp.version >> 16, sp.version & 0xffff));
+                        co_return false;
+                    case protocol::startup_error::bad_length:
+                        co_await fatal(sqlstate::protocol_violation,
+                                       "invalid length of startup packet");
+                        co_return false;
+                    case protocol::startup_error::malformed:
+                        co_await fatal(sqlstate::protocol_violation,
+                                       "invalid startup packet layout: "
+                                       "expected name/value pairs ending with a NUL");
+                        co_return false;
                 }
             }
         }
@@ -281,13 +291,15 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
                   peer_, database_, user_);
     }
     if (owner_.client_count() > s.max_client_conn) {
-        co_await fatal(sqlstate::too_many_connections, "no more connections allowed (max_client_conn)",
+        co_await fatal(sqlstate::too_many_connections,
+                       "no more connections allowed (max_client_conn)",
                        "raise max_client_conn, or have the application open fewer connections");
         co_return false;
     }
     pool_ = owner_.pool_for(database_, user_);
     if (pool_ == nullptr) {
-        co_await fatal(sqlstate::invalid_catalog_name, fmt::format("no such database: {}", database_),
+        co_await fatal(sqlstate::invalid_catalog_name,
+                       fmt::format("no such database: {}", database_),
                        "add it to [databases] in the pooler's config, or add a \"*\" entry");
         co_return false;
     }
@@ -338,62 +350,64 @@ net::awaitable<bool> client_session::authenticate() {
     };
     protocol::byte_buffer out;
     switch (s.auth) {
-    case config::auth_type::any:
-        co_return true;
-    case config::auth_type::trust:
-        if (secret == nullptr && !s.auth_file.empty()) {
-            co_await fatal(sqlstate::invalid_authorization, fmt::format("no such user: {}", user_),
-                           "add the user to the pooler's auth_file");
-            co_return false;
+        case config::auth_type::any:
+            co_return true;
+        case config::auth_type::trust:
+            if (secret == nullptr && !s.auth_file.empty()) {
+                co_await fatal(sqlstate::invalid_authorization,
+                               fmt::format("no such user: {}", user_),
+                               "add the user to the pooler's auth_file");
+                co_return false;
+            }
+            co_return true;
+        case config::auth_type::plain: {
+            protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
+            co_await send(out);
+            std::string password;
+            if (closed_ || !co_await read_password(password)) {
+                co_return false;
+            }
+            if (secret == nullptr) {
+                co_return co_await failed();
+            }
+            std::string expected = auth::is_md5_secret(*secret)
+                                       ? auth::md5_password_secret(password, user_)
+                                       : password;
+            if (expected.size() != secret->size() ||
+                CRYPTO_memcmp(expected.data(), secret->data(), expected.size()) != 0) {
+                co_return co_await failed();
+            }
+            co_return true;
         }
-        co_return true;
-    case config::auth_type::plain: {
-        protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
-        co_await send(out);
-        std::string password;
-        if (closed_ || !co_await read_password(password)) {
-            co_return false;
-        }
-        if (secret == nullptr) {
-            co_return co_await failed();
-        }
-        std::string expected = auth::is_md5_secret(*secret)
-                                   ? auth::md5_password_secret(password, user_)
-                                   : password;
-        if (expected.size() != secret->size() ||
-            CRYPTO_memcmp(expected.data(), secret->data(), expected.size()) != 0) {
-            co_return co_await failed();
-        }
-        co_return true;
-    }
-    case config::auth_type::scram_sha_256:
-        co_return co_await authenticate_scram(secret) || co_await failed();
-    case config::auth_type::md5: {
-        if (secret != nullptr && auth::parse_scram_secret(*secret)) {
-            // A SCRAM secret cannot answer an md5 challenge: use SCRAM with this client,
-            // as PgBouncer does.
+        case config::auth_type::scram_sha_256:
             co_return co_await authenticate_scram(secret) || co_await failed();
+        case config::auth_type::md5: {
+            if (secret != nullptr && auth::parse_scram_secret(*secret)) {
+                // A SCRAM secret cannot answer an md5 challenge: use SCRAM with this client,
+                // as PgBouncer does.
+                co_return co_await authenticate_scram(secret) || co_await failed();
+            }
+            std::array<std::byte, 4> salt{};
+            auth::random_bytes(salt);
+            protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
+            co_await send(out);
+            std::string response;
+            if (closed_ || !co_await read_password(response)) {
+                co_return false;
+            }
+            // An unknown user is challenged like a known one, so a failed login does not
+            // reveal which user names exist.
+            if (secret == nullptr || !auth::verify_md5_response(*secret, user_, salt, response)) {
+                co_return co_await failed();
+            }
+            co_return true;
         }
-        std::array<std::byte, 4> salt{};
-        auth::random_bytes(salt);
-        protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
-        co_await send(out);
-        std::string response;
-        if (closed_ || !co_await read_password(response)) {
+        default:
+            co_await fatal(
+                sqlstate::feature_not_supported,
+                fmt::format("auth_type {} is not supported yet", config::to_string(s.auth)),
+                "use auth_type = md5, plain, trust or any");
             co_return false;
-        }
-        // An unknown user is challenged like a known one, so a failed login does not
-        // reveal which user names exist.
-        if (secret == nullptr || !auth::verify_md5_response(*secret, user_, salt, response)) {
-            co_return co_await failed();
-        }
-        co_return true;
-    }
-    default:
-        co_await fatal(sqlstate::feature_not_supported,
-                       fmt::format("auth_type {} is not supported yet", config::to_string(s.auth)),
-                       "use auth_type = md5, plain, trust or any");
-        co_return false;
     }
 }
 
@@ -431,7 +445,8 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     auto mech = r.cstring();
     auto len = r.i32();
     auto data = protocol::as_text(r.rest());
-    if (r.failed() || mech != auth::scram_mechanism || len != static_cast<std::int32_t>(data.size())) {
+    if (r.failed() || mech != auth::scram_mechanism ||
+        len != static_cast<std::int32_t>(data.size())) {
         co_await fatal(sqlstate::protocol_violation, "invalid SASL initial response",
                        "the client must choose SCRAM-SHA-256");
         co_return false;
@@ -439,10 +454,12 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     std::string reply;
     std::string error;
     if (!server.handle_client_first(data, reply, error)) {
-        co_await fatal(sqlstate::protocol_violation, fmt::format("invalid SCRAM message: {}", error));
+        co_await fatal(sqlstate::protocol_violation,
+                       fmt::format("invalid SCRAM message: {}", error));
         co_return false;
     }
-    protocol::append_auth_request(out, protocol::auth_request::sasl_continue, protocol::as_bytes(reply));
+    protocol::append_auth_request(out, protocol::auth_request::sasl_continue,
+                                  protocol::as_bytes(reply));
     co_await send(out);
     if (closed_ || !co_await read_password(msg, false)) {
         co_return false;
@@ -450,7 +467,8 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     if (!server.handle_client_final(msg, reply, error) || !known) {
         co_return false;
     }
-    protocol::append_auth_request(out, protocol::auth_request::sasl_final, protocol::as_bytes(reply));
+    protocol::append_auth_request(out, protocol::auth_request::sasl_final,
+                                  protocol::as_bytes(reply));
     co_await send(out);
     co_return !closed_;
 }
@@ -553,7 +571,8 @@ net::awaitable<void> client_session::forward() {
                 if (in.size() < protocol::frame_scanner::header_size) {
                     break;
                 }
-                if (static_cast<char>(in[0]) == static_cast<char>(protocol::frontend_tag::terminate)) {
+                if (static_cast<char>(in[0]) ==
+                    static_cast<char>(protocol::frontend_tag::terminate)) {
                     terminate = true;
                     break;
                 }
@@ -581,8 +600,9 @@ net::awaitable<void> client_session::forward() {
                     log::warning("C-{}: invalid message length from client; closing", id_);
                     co_return;
                 }
-                co_await fatal(sqlstate::protocol_violation, "invalid message length",
-                               "the client sent a malformed or oversized message (see max_packet_size)");
+                co_await fatal(
+                    sqlstate::protocol_violation, "invalid message length",
+                    "the client sent a malformed or oversized message (see max_packet_size)");
                 co_return;
             }
             if (r.status == scan_status::message) {
@@ -597,7 +617,7 @@ net::awaitable<void> client_session::forward() {
                                        asio::redirect_error(asio::use_awaitable, ec));
             buf_.mark_sent();
             if (ec || closed_) {
-                co_return;   // the server side reports the loss to the client
+                co_return;  // the server side reports the loss to the client
             }
         }
         if (terminate || closed_) {
@@ -617,7 +637,7 @@ net::awaitable<void> client_session::forward() {
 net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     client_session* target = owner_.find_client(key);
     if (target == nullptr || target->server_ == nullptr || target->server_->closed()) {
-        co_return;   // nothing running for that key: nothing to cancel
+        co_return;  // nothing running for that key: nothing to cancel
     }
     auto server = target->server_;
     net::stream_socket s(owner_.io());

@@ -128,7 +128,7 @@ protocol::cancel_key pooler::register_client(client_session* c) {
         protocol::cancel_key k;
         std::memcpy(&k.pid, raw.data(), 4);
         std::memcpy(&k.secret, raw.data() + 4, 4);
-        k.pid &= 0x7fffffff;   // looks like a process id to tools that print it
+        k.pid &= 0x7fffffff;  // looks like a process id to tools that print it
         if (clients_by_key_.emplace(key_bits(k), c).second) {
             return k;
         }
@@ -214,7 +214,7 @@ void pooler::listen() {
         acc->open(ep.protocol());
         acc->set_option(asio::socket_base::reuse_address(true));
         if (ep.address().is_v6()) {
-            acc->set_option(asio::ip::v6_only(true), ec);   // "*" binds 0.0.0.0 separately
+            acc->set_option(asio::ip::v6_only(true), ec);  // "*" binds 0.0.0.0 separately
         }
         if (s.so_reuseport) {
             int one = 1;
@@ -222,9 +222,10 @@ void pooler::listen() {
         }
         acc->bind(ep, ec);
         if (ec) {
-            throw std::runtime_error(fmt::format("cannot listen on {}:{}: {} (is another pooler "
-                                                 "running, or listen_addr wrong?)",
-                                                 a, s.listen_port, ec.message()));
+            throw std::runtime_error(
+                fmt::format("cannot listen on {}:{}: {} (is another pooler "
+                            "running, or listen_addr wrong?)",
+                            a, s.listen_port, ec.message()));
         }
         acc->listen(s.listen_backlog);
         log::info("listening on {}:{}", a, s.listen_port);
@@ -233,7 +234,7 @@ void pooler::listen() {
     }
     if (!s.unix_socket_dir.empty()) {
         auto path = fmt::format("{}/.s.PGSQL.{}", s.unix_socket_dir, s.listen_port);
-        ::unlink(path.c_str());   // a stale socket file from a previous run
+        ::unlink(path.c_str());  // a stale socket file from a previous run
         auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
         error_code ec;
         acc->open(asio::local::stream_protocol(), ec);
@@ -241,8 +242,10 @@ void pooler::listen() {
             acc->bind(asio::local::stream_protocol::endpoint(path), ec);
         }
         if (ec) {
-            throw std::runtime_error(fmt::format("cannot listen on unix socket {}: {} (check "
-                                                 "unix_socket_dir)", path, ec.message()));
+            throw std::runtime_error(
+                fmt::format("cannot listen on unix socket {}: {} (check "
+                            "unix_socket_dir)",
+                            path, ec.message()));
         }
         ::chmod(path.c_str(), static_cast<mode_t>(s.unix_socket_mode));
         acc->listen(s.listen_backlog);

@@ -51,8 +51,12 @@ std::string default_unix_dir() {
 }  // namespace
 
 server_connection::server_connection(pooler& owner, backend_pool& pool)
-    : owner_(owner), pool_(pool), socket_(owner.io()), buf_(buffer_size(owner.settings())),
-      scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff), id_(owner.next_connection_id()) {}
+    : owner_(owner),
+      pool_(pool),
+      socket_(owner.io()),
+      buf_(buffer_size(owner.settings())),
+      scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
+      id_(owner.next_connection_id()) {}
 
 server_connection::~server_connection() = default;
 
@@ -119,7 +123,8 @@ void server_connection::after_client_left() {
         return;
     }
     const auto& s = owner_.settings();
-    bool reset = link_.used && (pool_.settings().mode == config::pool_mode::session || s.server_reset_query_always);
+    bool reset = link_.used && (pool_.settings().mode == config::pool_mode::session ||
+                                s.server_reset_query_always);
     if (reset && !s.server_reset_query.empty()) {
         resetting_ = true;
         asio::co_spawn(
@@ -143,8 +148,10 @@ net::awaitable<void> server_connection::send_reset_query() {
 
 void server_connection::fail_login(std::string message) {
     if (timed_out_) {
-        message = fmt::format("server_connect_timeout ({} s) reached while connecting and "
-                              "logging in", owner_.settings().server_connect_timeout.count() / 1000000.0);
+        message = fmt::format(
+            "server_connect_timeout ({} s) reached while connecting and "
+            "logging in",
+            owner_.settings().server_connect_timeout.count() / 1000000.0);
     }
     log::warning("S-{}: {}/{} login failed: {}", id_, pool_.database(), pool_.user(), message);
     closed_ = true;
@@ -202,11 +209,13 @@ net::awaitable<bool> server_connection::connect() {
     bool tcp = false;
     if (t.host.empty() || t.host.front() == '/') {
         auto dir = t.host.empty() ? default_unix_dir() : t.host;
-        ep = net::stream_endpoint(asio::local::stream_protocol::endpoint(unix_socket_path(dir, t.port)));
+        ep = net::stream_endpoint(
+            asio::local::stream_protocol::endpoint(unix_socket_path(dir, t.port)));
     } else {
         auto addr = asio::ip::make_address(t.host, ec);
         if (!ec) {
-            ep = net::stream_endpoint(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(t.port)));
+            ep = net::stream_endpoint(
+                asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(t.port)));
         } else {
             asio::ip::tcp::resolver resolver(owner_.io());
             auto results = co_await resolver.async_resolve(
@@ -246,7 +255,7 @@ net::awaitable<bool> server_connection::read_message(protocol::scan_result& out)
             co_return true;
         }
         if (r.status != scan_status::need_more) {
-            co_return false;   // bad length, or a login message too long to hold
+            co_return false;  // bad length, or a login message too long to hold
         }
         error_code ec;
         auto space = buf_.free_space();
@@ -272,7 +281,8 @@ net::awaitable<bool> server_connection::login() {
     }
     protocol::append_startup(out, params);
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(socket_, asio::buffer(out),
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
         fail_login(fmt::format("could not send startup packet: {}", ec.message()));
         co_return false;
@@ -283,112 +293,123 @@ net::awaitable<bool> server_connection::login() {
     for (;;) {
         protocol::scan_result m;
         if (!co_await read_message(m)) {
-            fail_login(closed_ ? "server connection closed during login"
-                               : "server closed the connection or sent a malformed message during login");
+            fail_login(
+                closed_ ? "server connection closed during login"
+                        : "server closed the connection or sent a malformed message during login");
             co_return false;
         }
         auto body = m.body();
         out.clear();
         switch (static_cast<backend_tag>(m.tag)) {
-        case backend_tag::authentication: {
-            protocol::auth_request code{};
-            protocol::bytes_view rest;
-            if (!protocol::decode_auth_request(body, code, rest)) {
-                fail_login("malformed authentication request from server");
+            case backend_tag::authentication: {
+                protocol::auth_request code{};
+                protocol::bytes_view rest;
+                if (!protocol::decode_auth_request(body, code, rest)) {
+                    fail_login("malformed authentication request from server");
+                    co_return false;
+                }
+                switch (code) {
+                    case protocol::auth_request::ok:
+                        break;
+                    case protocol::auth_request::cleartext_password:
+                        if (t.password.empty() || auth::is_md5_secret(t.password)) {
+                            fail_login(fmt::format(
+                                "server asks for a cleartext password for user \"{}\"; "
+                                "set password= in [databases] or a plain password in auth_file",
+                                t.user));
+                            co_return false;
+                        }
+                        protocol::append_password(out, t.password);
+                        break;
+                    case protocol::auth_request::md5_password: {
+                        if (rest.size() != 4 || t.password.empty()) {
+                            fail_login(fmt::format(
+                                "server asks for an md5 password for user \"{}\" and none is "
+                                "configured; set password= in [databases] or add the user to "
+                                "auth_file",
+                                t.user));
+                            co_return false;
+                        }
+                        protocol::append_password(
+                            out, auth::md5_salted_response(t.password, t.user, rest.first<4>()));
+                        break;
+                    }
+                    case protocol::auth_request::sasl: {
+                        // The body lists mechanism names, each NUL-terminated, then an empty one.
+                        auto mechs = protocol::as_text(rest);
+                        if (mechs.find("SCRAM-SHA-256") == std::string_view::npos) {
+                            fail_login(
+                                "server offers no SASL mechanism sabakan supports (SCRAM-SHA-256)");
+                            co_return false;
+                        }
+                        if (t.password.empty() || auth::is_md5_secret(t.password)) {
+                            fail_login(fmt::format(
+                                "server requires SCRAM for user \"{}\", which needs the plain "
+                                "password: set "
+                                "password= in [databases] or a plain password in auth_file",
+                                t.user));
+                            co_return false;
+                        }
+                        scram.emplace(t.password);
+                        protocol::append_sasl_initial(out, "SCRAM-SHA-256",
+                                                      scram->client_first_message());
+                        break;
+                    }
+                    case protocol::auth_request::sasl_continue: {
+                        std::string final_msg;
+                        std::string error;
+                        if (!scram || !scram->handle_server_first(protocol::as_text(rest),
+                                                                  final_msg, error)) {
+                            fail_login("SCRAM authentication with server failed: " + error);
+                            co_return false;
+                        }
+                        protocol::append_sasl_response(out, final_msg);
+                        break;
+                    }
+                    case protocol::auth_request::sasl_final: {
+                        std::string error;
+                        if (!scram || !scram->verify_server_final(protocol::as_text(rest), error)) {
+                            fail_login("SCRAM server signature check failed: " + error);
+                            co_return false;
+                        }
+                        break;
+                    }
+                    default:
+                        fail_login(
+                            fmt::format("server asks for an authentication method sabakan does not "
+                                        "support (code {})",
+                                        static_cast<int>(code)));
+                        co_return false;
+                }
+                break;
+            }
+            case backend_tag::parameter_status: {
+                std::string_view name;
+                std::string_view value;
+                if (protocol::decode_parameter_status(body, name, value)) {
+                    server_params.emplace_back(name, value);
+                }
+                break;
+            }
+            case backend_tag::backend_key_data:
+                if (!protocol::decode_backend_key_data(body, key_)) {
+                    fail_login("malformed BackendKeyData from server");
+                    co_return false;
+                }
+                break;
+            case backend_tag::error_response: {
+                protocol::error_fields f;
+                protocol::decode_error(body, f);
+                fail_login(std::string(f.message));
                 co_return false;
             }
-            switch (code) {
-            case protocol::auth_request::ok:
-                break;
-            case protocol::auth_request::cleartext_password:
-                if (t.password.empty() || auth::is_md5_secret(t.password)) {
-                    fail_login(fmt::format("server asks for a cleartext password for user \"{}\"; "
-                                           "set password= in [databases] or a plain password in auth_file",
-                                           t.user));
-                    co_return false;
+            case backend_tag::ready_for_query:
+                if (!pool_.has_server_params()) {
+                    pool_.set_server_params(std::move(server_params));
                 }
-                protocol::append_password(out, t.password);
-                break;
-            case protocol::auth_request::md5_password: {
-                if (rest.size() != 4 || t.password.empty()) {
-                    fail_login(fmt::format("server asks for an md5 password for user \"{}\" and none is "
-                                           "configured; set password= in [databases] or add the user to auth_file",
-                                           t.user));
-                    co_return false;
-                }
-                protocol::append_password(
-                    out, auth::md5_salted_response(t.password, t.user, rest.first<4>()));
-                break;
-            }
-            case protocol::auth_request::sasl: {
-                // The body lists mechanism names, each NUL-terminated, then an empty one.
-                auto mechs = protocol::as_text(rest);
-                if (mechs.find("SCRAM-SHA-256") == std::string_view::npos) {
-                    fail_login("server offers no SASL mechanism sabakan supports (SCRAM-SHA-256)");
-                    co_return false;
-                }
-                if (t.password.empty() || auth::is_md5_secret(t.password)) {
-                    fail_login(fmt::format(
-                        "server requires SCRAM for user \"{}\", which needs the plain password: set "
-                        "password= in [databases] or a plain password in auth_file", t.user));
-                    co_return false;
-                }
-                scram.emplace(t.password);
-                protocol::append_sasl_initial(out, "SCRAM-SHA-256", scram->client_first_message());
-                break;
-            }
-            case protocol::auth_request::sasl_continue: {
-                std::string final_msg;
-                std::string error;
-                if (!scram || !scram->handle_server_first(protocol::as_text(rest), final_msg, error)) {
-                    fail_login("SCRAM authentication with server failed: " + error);
-                    co_return false;
-                }
-                protocol::append_sasl_response(out, final_msg);
-                break;
-            }
-            case protocol::auth_request::sasl_final: {
-                std::string error;
-                if (!scram || !scram->verify_server_final(protocol::as_text(rest), error)) {
-                    fail_login("SCRAM server signature check failed: " + error);
-                    co_return false;
-                }
-                break;
-            }
+                co_return true;
             default:
-                fail_login(fmt::format("server asks for an authentication method sabakan does not "
-                                       "support (code {})", static_cast<int>(code)));
-                co_return false;
-            }
-            break;
-        }
-        case backend_tag::parameter_status: {
-            std::string_view name;
-            std::string_view value;
-            if (protocol::decode_parameter_status(body, name, value)) {
-                server_params.emplace_back(name, value);
-            }
-            break;
-        }
-        case backend_tag::backend_key_data:
-            if (!protocol::decode_backend_key_data(body, key_)) {
-                fail_login("malformed BackendKeyData from server");
-                co_return false;
-            }
-            break;
-        case backend_tag::error_response: {
-            protocol::error_fields f;
-            protocol::decode_error(body, f);
-            fail_login(std::string(f.message));
-            co_return false;
-        }
-        case backend_tag::ready_for_query:
-            if (!pool_.has_server_params()) {
-                pool_.set_server_params(std::move(server_params));
-            }
-            co_return true;
-        default:
-            break;   // NoticeResponse, NegotiateProtocolVersion: nothing to do
+                break;  // NoticeResponse, NegotiateProtocolVersion: nothing to do
         }
         if (!out.empty()) {
             co_await asio::async_write(socket_, asio::buffer(out),
@@ -439,8 +460,8 @@ bool server_connection::consume_unlinked() {
             protocol::decode_error(r.body(), f);
             close(fmt::format("idle server sent an error: {}", f.message));
         } else {
-            close(fmt::format("idle server sent an unexpected {} message",
-                              protocol::to_string(tag)));
+            close(
+                fmt::format("idle server sent an unexpected {} message", protocol::to_string(tag)));
         }
         return false;
     }
@@ -492,7 +513,7 @@ net::awaitable<void> server_connection::forward() {
                 }
                 if (!session_mode && link_.clean()) {
                     releasable = true;
-                    break;   // anything after this belongs to no client
+                    break;  // anything after this belongs to no client
                 }
             }
         }

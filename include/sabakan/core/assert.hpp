@@ -6,13 +6,13 @@
 #include <cstdlib>
 
 /// Checked in every build; aborts. Keep for corruption that must never continue.
-#define SABAKAN_CHECK(cond)                                                                  \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            std::fprintf(stderr, "sabakan: check failed: %s (%s:%d)\n", #cond, __FILE__,     \
-                         __LINE__);                                                          \
-            std::abort();                                                                    \
-        }                                                                                    \
+#define SABAKAN_CHECK(cond)                                                              \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            std::fprintf(stderr, "sabakan: check failed: %s (%s:%d)\n", #cond, __FILE__, \
+                         __LINE__);                                                      \
+            std::abort();                                                                \
+        }                                                                                \
     } while (0)
 
 #ifdef NDEBUG

@@ -12,9 +12,9 @@ namespace sabakan::log {
 enum class level { fatal, error, warning, log, debug, noise };
 
 struct options {
-    std::string file;        // empty: no log file
-    bool to_stderr = true;   // -q turns this off
-    int verbose = 0;         // 1: debug, 2+: noise
+    std::string file;       // empty: no log file
+    bool to_stderr = true;  // -q turns this off
+    int verbose = 0;        // 1: debug, 2+: noise
 };
 
 /// Applies new options; reopens the log file (SIGHUP/RELOAD). Returns false and keeps

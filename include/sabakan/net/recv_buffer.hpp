@@ -44,7 +44,7 @@ public:
     void mark_sent() noexcept {
         sent_ = parsed_;
         if (sent_ == received_) {
-            sent_ = parsed_ = received_ = 0;   // empty: start over at the front for free
+            sent_ = parsed_ = received_ = 0;  // empty: start over at the front for free
         }
     }
     /// Drops scanned bytes that must not be forwarded (e.g. a Terminate). Call only when

@@ -16,13 +16,13 @@
 namespace sabakan::pool {
 
 enum class server_state : std::uint8_t {
-    unlinked,   // not in any list (new, or closed)
-    login,      // connecting and authenticating
-    idle,       // logged in, waiting for a client
-    active,     // lent to a client
+    unlinked,  // not in any list (new, or closed)
+    login,     // connecting and authenticating
+    idle,      // logged in, waiting for a client
+    active,    // lent to a client
 };
 
-using list_hook = boost::intrusive::list_member_hook<>;   // safe mode: knows if it is linked
+using list_hook = boost::intrusive::list_member_hook<>;  // safe mode: knows if it is linked
 
 class server_pool;
 
@@ -74,7 +74,9 @@ struct pool_settings {
 class server_pool {
 public:
     server_pool(std::string database, std::string user, pool_settings settings, connector& c)
-        : database_(std::move(database)), user_(std::move(user)), settings_(settings),
+        : database_(std::move(database)),
+          user_(std::move(user)),
+          settings_(settings),
           connector_(c) {}
     server_pool(const server_pool&) = delete;
     server_pool& operator=(const server_pool&) = delete;
@@ -126,7 +128,8 @@ public:
 
 private:
     using slot_list = boost::intrusive::list<
-        server_slot, boost::intrusive::member_hook<server_slot, list_hook, &server_slot::pool_hook_>,
+        server_slot,
+        boost::intrusive::member_hook<server_slot, list_hook, &server_slot::pool_hook_>,
         boost::intrusive::constant_time_size<true>>;
     using waiter_list = boost::intrusive::list<
         waiter, boost::intrusive::member_hook<waiter, list_hook, &waiter::wait_hook_>,

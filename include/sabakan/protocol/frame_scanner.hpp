@@ -27,18 +27,18 @@ private:
 };
 
 enum class scan_status : std::uint8_t {
-    need_more,      // no complete header (or wanted message) in the input yet
-    message,        // a message starts here; `whole` says whether all of it is in `bytes`
-    continuation,   // more body bytes of the message reported last
-    bad_length,     // length word < 4 or above the limit: the stream is out of sync
+    need_more,     // no complete header (or wanted message) in the input yet
+    message,       // a message starts here; `whole` says whether all of it is in `bytes`
+    continuation,  // more body bytes of the message reported last
+    bad_length,    // length word < 4 or above the limit: the stream is out of sync
 };
 
 struct scan_result {
     scan_status status = scan_status::need_more;
     char tag = 0;
-    std::uint32_t length = 0;    // the length word: body size + 4
-    bool whole = false;          // `bytes` holds the complete message (tag and length included)
-    bytes_view bytes;            // the bytes consumed by this step
+    std::uint32_t length = 0;  // the length word: body size + 4
+    bool whole = false;        // `bytes` holds the complete message (tag and length included)
+    bytes_view bytes;          // the bytes consumed by this step
     std::size_t consumed() const noexcept { return bytes.size(); }
     /// The body of a whole message.
     bytes_view body() const noexcept { return bytes.subspan(5); }
@@ -79,7 +79,7 @@ public:
         std::size_t total = std::size_t{r.length} + 1;
         if (whole_tags_.contains(r.tag) && total <= max_whole_) {
             if (in.size() < total) {
-                return r;   // need_more: wait for the rest of a wanted message
+                return r;  // need_more: wait for the rest of a wanted message
             }
             r.status = scan_status::message;
             r.whole = true;

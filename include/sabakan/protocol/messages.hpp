@@ -39,9 +39,9 @@ void append_terminate(byte_buffer& out);
 
 /// The fields of an ErrorResponse or NoticeResponse that sabakan uses.
 struct error_fields {
-    std::string_view severity;   // 'S' (localized) or 'V'
-    std::string_view sqlstate;   // 'C'
-    std::string_view message;    // 'M'
+    std::string_view severity;  // 'S' (localized) or 'V'
+    std::string_view sqlstate;  // 'C'
+    std::string_view message;   // 'M'
 };
 
 /// Decodes the body of an 'E' or 'N' message. False if malformed.

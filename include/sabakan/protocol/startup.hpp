@@ -20,9 +20,9 @@ enum class startup_kind : std::uint8_t { startup, ssl_request, gssenc_request, c
 
 enum class startup_error : std::uint8_t {
     none,
-    bad_length,         // shorter than 8 bytes or over max_startup_packet
-    bad_version,        // an unsupported protocol version
-    malformed,          // parameters not NUL-terminated pairs, or a missing final NUL
+    bad_length,   // shorter than 8 bytes or over max_startup_packet
+    bad_version,  // an unsupported protocol version
+    malformed,    // parameters not NUL-terminated pairs, or a missing final NUL
 };
 
 struct cancel_key {

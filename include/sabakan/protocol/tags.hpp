@@ -19,7 +19,7 @@ enum class frontend_tag : char {
     flush = 'H',
     function_call = 'F',
     parse = 'P',
-    password = 'p',   // also SASLInitialResponse, SASLResponse, GSSResponse
+    password = 'p',  // also SASLInitialResponse, SASLResponse, GSSResponse
     query = 'Q',
     sync = 'S',
     terminate = 'X',
@@ -68,7 +68,7 @@ enum class auth_request : std::int32_t {
 };
 
 /// Codes of the untagged packets a client may open a connection with.
-inline constexpr std::int32_t protocol_version_3 = 196608;   // 3.0
+inline constexpr std::int32_t protocol_version_3 = 196608;  // 3.0
 inline constexpr std::int32_t cancel_request_code = 80877102;
 inline constexpr std::int32_t ssl_request_code = 80877103;
 inline constexpr std::int32_t gssenc_request_code = 80877104;

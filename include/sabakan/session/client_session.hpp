@@ -80,8 +80,8 @@ private:
     std::string user_;
     std::string database_;
     std::string peer_;
-    std::string close_reason_;    // for the disconnect log line; empty: the client left
-    std::string startup_bytes_;   // keeps the startup packet's views alive during login
+    std::string close_reason_;   // for the disconnect log line; empty: the client left
+    std::string startup_bytes_;  // keeps the startup packet's views alive during login
 };
 
 }  // namespace sabakan::session

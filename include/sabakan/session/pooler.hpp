@@ -22,19 +22,19 @@ class client_session;
 
 /// Where and as whom a pool's servers log in.
 struct server_target {
-    std::string host;        // IP or name; a path for a unix socket directory
+    std::string host;  // IP or name; a path for a unix socket directory
     int port = 5432;
     std::string dbname;
     std::string user;
-    std::string password;    // plain password or md5 secret; empty: none known
-    std::vector<std::pair<std::string, std::string>> startup_extra;   // client_encoding, ...
+    std::string password;  // plain password or md5 secret; empty: none known
+    std::vector<std::pair<std::string, std::string>> startup_extra;  // client_encoding, ...
 };
 
 /// A pool together with what its servers connect to.
 class backend_pool : public pool::server_pool {
 public:
-    backend_pool(std::string database, std::string user, pool::pool_settings s,
-                 pool::connector& c, server_target target)
+    backend_pool(std::string database, std::string user, pool::pool_settings s, pool::connector& c,
+                 server_target target)
         : server_pool(std::move(database), std::move(user), s, c), target_(std::move(target)) {}
     const server_target& target() const noexcept { return target_; }
 
@@ -79,8 +79,7 @@ public:
     std::uint64_t next_connection_id() noexcept { return ++connection_ids_; }
 
 private:
-    pool::pool_settings settings_for(const config::database_entry& db,
-                                     std::string_view user) const;
+    pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
     template <typename Acceptor>
     net::awaitable<void> accept_loop(Acceptor& acceptor, bool is_unix);
 

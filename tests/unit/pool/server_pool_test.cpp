@@ -21,11 +21,11 @@ struct fake_connector : connector {
 
 struct fake_waiter : waiter {
     server_pool* pool = nullptr;
-    std::vector<server_slot*> woken;   // nullptr entries are failures
+    std::vector<server_slot*> woken;  // nullptr entries are failures
     int wakes = 0;
     ~fake_waiter() {
         if (pool != nullptr) {
-            pool->cancel_wait(*this);   // as a client session does when it ends
+            pool->cancel_wait(*this);  // as a client session does when it ends
         }
     }
     void wake(server_slot* s) override {
@@ -50,7 +50,7 @@ TEST_F(PoolTest, OpensServersUpToPoolSize) {
     EXPECT_EQ(pool.acquire(a), nullptr);
     EXPECT_EQ(pool.acquire(b), nullptr);
     EXPECT_EQ(pool.acquire(c), nullptr);
-    EXPECT_EQ(conn.opened.size(), 2u);   // pool_size bounds logins too
+    EXPECT_EQ(conn.opened.size(), 2u);  // pool_size bounds logins too
     EXPECT_EQ(pool.login_count(), 2u);
     EXPECT_EQ(pool.waiting_count(), 3u);
 }
@@ -94,7 +94,7 @@ TEST_F(PoolTest, IdleReuseIsLifo) {
     c.pool = &pool;
     EXPECT_EQ(pool.acquire(c), conn.opened[1].get());
     EXPECT_EQ(pool.active_count(), 1u);
-    EXPECT_EQ(conn.opened.size(), 2u);   // no new server while one was idle
+    EXPECT_EQ(conn.opened.size(), 2u);  // no new server while one was idle
 }
 
 // A failed login wakes every waiter with nullptr and keeps the reason.
@@ -111,7 +111,7 @@ TEST_F(PoolTest, LoginFailureWakesAllWaiters) {
     EXPECT_EQ(a.woken[0], nullptr);
     EXPECT_EQ(pool.last_error(), "connection refused");
     EXPECT_EQ(pool.waiting_count(), 0u);
-    EXPECT_EQ(pool.login_count(), 1u);   // the other login is still under way
+    EXPECT_EQ(pool.login_count(), 1u);  // the other login is still under way
 }
 
 // A waiter that gives up leaves the queue and is never woken.
@@ -141,7 +141,7 @@ TEST_F(PoolTest, RemoveOpensReplacementForWaiters) {
     pool.acquire(b);
     pool.login_done(*conn.opened[0]);
     pool.login_done(*conn.opened[1]);
-    pool.acquire(c);   // both servers busy: c waits, no room for a third
+    pool.acquire(c);  // both servers busy: c waits, no room for a third
     EXPECT_EQ(conn.opened.size(), 2u);
     pool.remove(*conn.opened[0]);
     EXPECT_EQ(conn.opened[0]->state(), server_state::unlinked);

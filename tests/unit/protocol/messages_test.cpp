@@ -23,8 +23,8 @@ TEST(Messages, ErrorResponseRoundTrip) {
 TEST(Messages, ReadyForQueryBytes) {
     byte_buffer out;
     append_ready_for_query(out, transaction_status::in_transaction);
-    byte_buffer expected{std::byte{'Z'}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{5},
-                         std::byte{'T'}};
+    byte_buffer expected{std::byte{'Z'}, std::byte{0}, std::byte{0},
+                         std::byte{0},   std::byte{5}, std::byte{'T'}};
     EXPECT_EQ(out, expected);
 }
 
@@ -59,7 +59,7 @@ TEST(Messages, AuthRequest) {
 
 // Truncated bodies are refused, not read past their end.
 TEST(Messages, TruncatedBodiesFail) {
-    byte_buffer err{std::byte{'S'}, std::byte{'F'}};   // no NUL, no terminator
+    byte_buffer err{std::byte{'S'}, std::byte{'F'}};  // no NUL, no terminator
     error_fields f;
     EXPECT_FALSE(decode_error(err, f));
     std::string_view n;

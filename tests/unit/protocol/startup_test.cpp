@@ -16,8 +16,8 @@ byte_buffer startup(std::vector<std::pair<std::string, std::string>> params) {
 
 // A normal StartupMessage yields its parameters in order.
 TEST(Startup, DecodesParameters) {
-    auto pkt = startup({{"user", "mastodon"}, {"database", "mastodon_production"},
-                        {"application_name", "psql"}});
+    auto pkt = startup(
+        {{"user", "mastodon"}, {"database", "mastodon_production"}, {"application_name", "psql"}});
     startup_packet sp;
     ASSERT_EQ(decode_startup(pkt, sp), startup_error::none);
     EXPECT_EQ(sp.kind, startup_kind::startup);

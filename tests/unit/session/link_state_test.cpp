@@ -13,8 +13,8 @@ namespace {
 
 struct row {
     const char* name;
-    std::string client;   // message tags the client sent, in order
-    std::string server;   // ReadyForQuery statuses received, in order
+    std::string client;  // message tags the client sent, in order
+    std::string server;  // ReadyForQuery statuses received, in order
     bool clean;
 };
 
@@ -35,24 +35,22 @@ TEST_P(ReleaseRule, Table) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, ReleaseRule,
-    ::testing::Values(
-        row{"fresh link", "", "", true},
-        row{"simple query answered", "Q", "I", true},
-        row{"simple query in flight", "Q", "", false},
-        row{"BEGIN answered: transaction open", "Q", "T", false},
-        row{"failed transaction", "Q", "E", false},
-        row{"two pipelined queries, one answered", "QQ", "I", false},
-        row{"two pipelined queries, both answered", "QQ", "II", true},
-        row{"extended batch answered", "PBDES", "I", true},
-        row{"extended messages without Sync", "PBE", "", false},
-        row{"extended without Sync after an answered query", "QPBE", "I", false},
-        row{"pipeline of two syncs, one answered", "PBESBES", "I", false},
-        row{"pipeline of two syncs, both answered", "PBESBES", "II", true},
-        row{"COPY IN finished", "Qddc", "I", true},
-        row{"COPY IN in progress", "Qdd", "", false},
-        row{"Flush waits for Sync", "PH", "", false},
-        row{"function call answered", "F", "I", true},
-        row{"COMMIT after BEGIN", "QQ", "TI", true}),
+    ::testing::Values(row{"fresh link", "", "", true}, row{"simple query answered", "Q", "I", true},
+                      row{"simple query in flight", "Q", "", false},
+                      row{"BEGIN answered: transaction open", "Q", "T", false},
+                      row{"failed transaction", "Q", "E", false},
+                      row{"two pipelined queries, one answered", "QQ", "I", false},
+                      row{"two pipelined queries, both answered", "QQ", "II", true},
+                      row{"extended batch answered", "PBDES", "I", true},
+                      row{"extended messages without Sync", "PBE", "", false},
+                      row{"extended without Sync after an answered query", "QPBE", "I", false},
+                      row{"pipeline of two syncs, one answered", "PBESBES", "I", false},
+                      row{"pipeline of two syncs, both answered", "PBESBES", "II", true},
+                      row{"COPY IN finished", "Qddc", "I", true},
+                      row{"COPY IN in progress", "Qdd", "", false},
+                      row{"Flush waits for Sync", "PH", "", false},
+                      row{"function call answered", "F", "I", true},
+                      row{"COMMIT after BEGIN", "QQ", "TI", true}),
     [](const auto& info) {
         std::string n = info.param.name;
         for (auto& c : n) {
@@ -81,24 +79,52 @@ bool clean_after(std::initializer_list<std::pair<char, char>> events) {
 // COPY FROM STDIN run by Execute: the Sync sent with the Execute is swallowed by copy-in
 // mode, so the link is free once the Sync after CopyDone is answered, and not before.
 TEST(CopyInRule, ExtendedCopyFreedAfterFinalSync) {
-    EXPECT_FALSE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
-                              {'c', 'd'}, {'c', 'c'}}));
-    EXPECT_TRUE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
-                             {'c', 'd'}, {'c', 'c'}, {'c', 'S'}, {'s', 'Z'}}));
+    EXPECT_FALSE(clean_after(
+        {{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'}, {'c', 'd'}, {'c', 'c'}}));
+    EXPECT_TRUE(clean_after({{'c', 'P'},
+                             {'c', 'B'},
+                             {'c', 'E'},
+                             {'c', 'S'},
+                             {'s', 'G'},
+                             {'c', 'd'},
+                             {'c', 'c'},
+                             {'c', 'S'},
+                             {'s', 'Z'}}));
 }
 
 // A Sync sent during copy-in gets no ReadyForQuery, so it is not waited for.
 TEST(CopyInRule, SyncDuringCopyInNotCounted) {
-    EXPECT_TRUE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
-                             {'c', 'S'}, {'c', 'd'}, {'c', 'f'}, {'c', 'S'}, {'s', 'Z'}}));
+    EXPECT_TRUE(clean_after({{'c', 'P'},
+                             {'c', 'B'},
+                             {'c', 'E'},
+                             {'c', 'S'},
+                             {'s', 'G'},
+                             {'c', 'S'},
+                             {'c', 'd'},
+                             {'c', 'f'},
+                             {'c', 'S'},
+                             {'s', 'Z'}}));
 }
 
 // After the server's error ends copy-in, the client's Sync counts again and is answered.
 TEST(CopyInRule, ErrorEndsCopyIn) {
-    EXPECT_FALSE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
-                              {'c', 'd'}, {'s', 'E'}, {'c', 'S'}}));
-    EXPECT_TRUE(clean_after({{'c', 'P'}, {'c', 'B'}, {'c', 'E'}, {'c', 'S'}, {'s', 'G'},
-                             {'c', 'd'}, {'s', 'E'}, {'c', 'S'}, {'s', 'Z'}}));
+    EXPECT_FALSE(clean_after({{'c', 'P'},
+                              {'c', 'B'},
+                              {'c', 'E'},
+                              {'c', 'S'},
+                              {'s', 'G'},
+                              {'c', 'd'},
+                              {'s', 'E'},
+                              {'c', 'S'}}));
+    EXPECT_TRUE(clean_after({{'c', 'P'},
+                             {'c', 'B'},
+                             {'c', 'E'},
+                             {'c', 'S'},
+                             {'s', 'G'},
+                             {'c', 'd'},
+                             {'s', 'E'},
+                             {'c', 'S'},
+                             {'s', 'Z'}}));
 }
 
 // COPY by a simple Query is unchanged: its one ReadyForQuery frees the link.
