@@ -19,8 +19,11 @@ sabakan_process::sabakan_process(const pg_cluster& pg, sabakan_options options)
     : dir_("sabakan-pooler") {
     // The userlist holds md5 secrets, as in a PgBouncer deployment: md5 of password+user.
     write_file(dir_.file("userlist.txt"),
-               "\"mastodon\" \"md5d75bb2be2d7086c6148944261a00f605\"\n"
-               "\"pgbouncer\" \"md5a45753afaca0db833a6f7c7b2864b9d9\"\n");
+               !options.userlist_text.empty()
+                   ? options.userlist_text
+                   : "\"mastodon\" \"md5d75bb2be2d7086c6148944261a00f605\"\n"
+                     "\"pgbouncer\" \"md5a45753afaca0db833a6f7c7b2864b9d9\"\n");
+    verbatim_ = static_cast<bool>(options.ini_text);
     // A port picked free may be taken before sabakan binds it; then it exits and we retry.
     for (int attempt = 0; attempt < 3; ++attempt) {
         port_ = free_tcp_port();
@@ -41,6 +44,10 @@ sabakan_process::~sabakan_process() {
 }
 
 void sabakan_process::write_config(const pg_cluster& pg, const sabakan_options& o) const {
+    if (o.ini_text) {
+        write_file(dir_.file("sabakan.ini"), o.ini_text(port_, dir_.path()));
+        return;
+    }
     int server_port = o.server_port != 0 ? o.server_port : pg.port();
     std::ostringstream ini;
     ini << "[databases]\n"
@@ -66,7 +73,13 @@ void sabakan_process::write_config(const pg_cluster& pg, const sabakan_options& 
 }
 
 bool sabakan_process::start_and_wait() {
-    process_.spawn({SABAKAN_BINARY, "-q", "-v", dir_.file("sabakan.ini")}, dir_.file("stderr.log"));
+    // The generated config sets a logfile, so stderr stays quiet; a verbatim one may set
+    // none (PgBouncer's default), and then the log goes to stderr.log.
+    std::vector<std::string> argv{SABAKAN_BINARY, "-v", dir_.file("sabakan.ini")};
+    if (!verbatim_) {
+        argv.insert(argv.begin() + 1, "-q");
+    }
+    process_.spawn(argv, dir_.file("stderr.log"));
     // sabakan binds TCP first and the unix socket next; it is ready when both accept.
     // Polling stops as soon as the process has exited: its stderr then says why.
     const std::string unix_path = dir_.file(".s.PGSQL." + std::to_string(port_));

@@ -6,6 +6,7 @@
 #include "harness/child_process.hpp"
 #include "harness/temp_dir.hpp"
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,13 @@ struct sabakan_options {
     int server_port = 0;
     /// More `key = value` lines for the [pgbouncer] section.
     std::vector<std::pair<std::string, std::string>> extra;
+    /// When set, sabakan.ini is what this returns, written as-is instead of the generated
+    /// config (the fields above are then unused). It gets the listen port the harness
+    /// picked (a new one on each retry) and the temp dir; the text must listen on that
+    /// port and put the unix socket in that dir, where the harness waits for both.
+    std::function<std::string(int listen_port, const std::string& dir)> ini_text;
+    /// When not empty, written as-is to `dir/userlist.txt` instead of the default one.
+    std::string userlist_text;
 };
 
 class sabakan_process {
@@ -58,6 +66,7 @@ private:
     temp_dir dir_;
     child_process process_;
     int port_ = 0;
+    bool verbatim_ = false;  // options.ini_text was given
 };
 
 }  // namespace sabakan::integration
