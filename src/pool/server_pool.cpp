@@ -102,11 +102,12 @@ void server_pool::login_done(server_slot& s) {
 void server_pool::login_failed(server_slot& s, std::string error) {
     move(s, server_state::unlinked);
     last_error_ = std::move(error);
-    // The backend is down or refuses us: tell every waiter now rather than let them
-    // queue until query_wait_timeout.
-    while (!waiting_.empty()) {
-        waiter& w = waiting_.front();
-        waiting_.pop_front();
+    // The backend is down or refuses us: tell the waiters now rather than let them queue
+    // until query_wait_timeout; but not those that logins still under way will serve (the
+    // first ones, as the queue is FIFO).
+    while (waiting_.size() > login_.size()) {
+        waiter& w = waiting_.back();
+        waiting_.pop_back();
         w.wake(nullptr);
     }
 }

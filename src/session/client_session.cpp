@@ -96,11 +96,17 @@ void client_session::start() {
 void client_session::wake(pool::server_slot* slot) {
     woken_ = true;
     if (slot != nullptr) {
-        auto* server = static_cast<server_connection*>(slot);
-        server_ = server->shared_from_this();
-        server_->attach(shared_from_this());
+        link_to(slot);
+    } else {
+        wait_error_ = pool_->last_error();  // a later login may clear the pool's copy
     }
     wait_timer_.cancel();
+}
+
+void client_session::link_to(pool::server_slot* slot) {
+    auto* server = static_cast<server_connection*>(slot);
+    server_ = server->shared_from_this();
+    server_->attach(shared_from_this());
 }
 
 void client_session::detach_server() noexcept {
@@ -150,8 +156,12 @@ net::awaitable<void> client_session::fatal(std::string_view state, std::string_v
 }
 
 net::awaitable<void> client_session::run() {
-    co_await run_session();
-    finish();
+    try {
+        co_await run_session();
+    } catch (const std::exception& e) {
+        log::error("C-{}: {}/{}@{} session failed: {}", id_, database_, user_, peer_, e.what());
+    }
+    finish();  // always: the cancel-key registry and the pool must forget this client
 }
 
 void client_session::arm_login_timer() {
@@ -477,8 +487,13 @@ net::awaitable<bool> client_session::welcome() {
     if (!pool_->has_server_params()) {
         // The first client of a pool waits for one server login, which teaches the pool
         // the parameters every later client is welcomed with.
-        if (!co_await acquire_server()) {
-            co_return false;
+        if (!try_acquire()) {
+            error_code ec;
+            co_await wait_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (auto r = end_wait(); r != wait_result::served) {
+                co_await wait_failed(r);
+                co_return false;
+            }
         }
         auto s = server_;
         s->client_gone();
@@ -496,35 +511,31 @@ net::awaitable<bool> client_session::welcome() {
     co_return !closed_;
 }
 
-net::awaitable<bool> client_session::acquire_server() {
-    if (auto* slot = pool_->acquire(*this)) {
-        wake(slot);
-        woken_ = false;
-        co_return true;
-    }
+bool client_session::try_acquire() {
     woken_ = false;
+    if (auto* slot = pool_->acquire(*this)) {
+        link_to(slot);
+        return true;
+    }
     auto timeout = owner_.settings().query_wait_timeout;
     if (timeout > config::duration::zero()) {
         wait_timer_.expires_after(timeout);
     } else {
         wait_timer_.expires_at(net::asio::steady_timer::time_point::max());
     }
-    error_code ec;
-    co_await wait_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    return false;
+}
+
+client_session::wait_result client_session::end_wait() {
+    if (closed_) {
+        return wait_result::client_gone;  // e.g. the server was lost and said so already
+    }
     if (!woken_) {
         pool_->cancel_wait(*this);
-        co_await fatal(sqlstate::protocol_violation, "query_wait_timeout",
-                       "no server connection became free in time: raise pool_size or "
-                       "query_wait_timeout, or look for long transactions");
-        co_return false;
+        return wait_result::timed_out;
     }
-    woken_ = false;
     if (!server_) {
-        co_await fatal(sqlstate::connection_failure,
-                       fmt::format("server login failed: {}", pool_->last_error()),
-                       "check that PostgreSQL is running and the [databases] entry's host, "
-                       "port, user and password");
-        co_return false;
+        return wait_result::login_failed;
     }
     if (left_while_waiting()) {
         // Nobody waits for the answer to the queued request any more, so it must not run
@@ -534,9 +545,28 @@ net::awaitable<bool> client_session::acquire_server() {
         closed_ = true;
         auto s = server_;
         s->client_gone();
-        co_return false;
+        return wait_result::client_gone;
     }
-    co_return !closed_;
+    return wait_result::served;
+}
+
+net::awaitable<void> client_session::wait_failed(wait_result r) {
+    switch (r) {
+        case wait_result::timed_out:
+            co_await fatal(sqlstate::protocol_violation, "query_wait_timeout",
+                           "no server connection became free in time: raise pool_size or "
+                           "query_wait_timeout, or look for long transactions");
+            break;
+        case wait_result::login_failed:
+            co_await fatal(sqlstate::connection_failure,
+                           fmt::format("server login failed: {}", wait_error_),
+                           "check that PostgreSQL is running and the [databases] entry's host, "
+                           "port, user and password");
+            break;
+        case wait_result::served:
+        case wait_result::client_gone:
+            break;
+    }
 }
 
 bool client_session::left_while_waiting() {
@@ -586,10 +616,24 @@ net::awaitable<void> client_session::forward() {
                                        "max_packet_size)");
                         co_return;
                     }
-                    if (!co_await acquire_server()) {
-                        co_return;
+                    // The wait is inlined, not a nested coroutine, so that queueing for
+                    // a server allocates no coroutine frame.
+                    if (!try_acquire()) {
+                        error_code ec;
+                        co_await wait_timer_.async_wait(
+                            asio::redirect_error(asio::use_awaitable, ec));
+                        if (auto w = end_wait(); w != wait_result::served) {
+                            co_await wait_failed(w);
+                            co_return;
+                        }
                     }
                 }
+            }
+            if (!server_) {
+                // Inside a message whose start went to a server that is gone: the release
+                // rule should make this impossible; never write through a null link.
+                log::error("C-{}: lost its server in the middle of a message; closing", id_);
+                co_return;
             }
             auto r = scanner_.next(buf_.unparsed());
             if (r.status == scan_status::need_more) {
@@ -612,6 +656,9 @@ net::awaitable<void> client_session::forward() {
         }
         if (!buf_.to_send().empty()) {
             auto data = buf_.to_send();
+            // While bytes are on their way, or a message is only partly sent, the server
+            // must not go to another client even if it has answered everything so far.
+            server_->link().client_busy = true;
             error_code ec;
             co_await asio::async_write(server_->socket(), asio::buffer(data.data(), data.size()),
                                        asio::redirect_error(asio::use_awaitable, ec));
@@ -619,6 +666,8 @@ net::awaitable<void> client_session::forward() {
             if (ec || closed_) {
                 co_return;  // the server side reports the loss to the client
             }
+            server_->link().client_busy = !scanner_.at_boundary();
+            server_->release_if_done();
         }
         if (terminate || closed_) {
             co_return;
@@ -645,6 +694,12 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     co_await s.async_connect(server->endpoint(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
         log::warning("C-{}: could not connect to send a cancel request: {}", id_, ec.message());
+        co_return;
+    }
+    // While connecting, the query may have ended and the server gone to another client,
+    // whose query must not be cancelled instead.
+    target = owner_.find_client(key);
+    if (target == nullptr || target->server_ != server) {
         co_return;
     }
     protocol::byte_buffer out;

@@ -22,6 +22,7 @@ void link_state::on_client_message(char tag) noexcept {
             ext_unsynced = false;
             break;
         case frontend_tag::sync:
+            client_copy = false;  // a client may end a failed extended COPY with Sync alone
             if (copy_in) {
                 break;  // ignored by the server in copy-in mode: no ReadyForQuery for it
             }
@@ -35,6 +36,7 @@ void link_state::on_client_message(char tag) noexcept {
         case frontend_tag::copy_done:
         case frontend_tag::copy_fail:
             copy_in = false;
+            client_copy = false;
             break;
         case frontend_tag::flush:
             if (!copy_in) {
@@ -70,6 +72,10 @@ void link_state::on_server_message(char tag) noexcept {
             // will get no ReadyForQuery. A COPY run by Execute still owes one: the client
             // sends another Sync after CopyDone or CopyFail.
             copy_in = true;
+            // The client streams CopyData until it sends CopyDone or CopyFail (or Sync), even
+            // when the server has already failed the COPY and said ReadyForQuery (libpq reads
+            // nothing while in copy-in), so the link holds until then.
+            client_copy = true;
             if (execute_last) {
                 rfq_pending -=
                     syncs_after_execute < rfq_pending ? syncs_after_execute : rfq_pending;

@@ -122,6 +122,10 @@ void server_connection::after_client_left() {
         close("client disconnected with a transaction or request open");
         return;
     }
+    if (buf_.has_unparsed()) {
+        close("server sent data after ReadyForQuery");
+        return;
+    }
     const auto& s = owner_.settings();
     bool reset = link_.used && (pool_.settings().mode == config::pool_mode::session ||
                                 s.server_reset_query_always);
@@ -450,6 +454,11 @@ bool server_connection::consume_unlinked() {
                 pool_.release(*this);
                 return true;
             }
+            if (tag == backend_tag::error_response) {
+                // A reset that failed leaves state behind that the next client must not see.
+                close("server_reset_query failed");
+                return false;
+            }
             continue;
         }
         if (tag == backend_tag::parameter_status || tag == backend_tag::notice_response) {
@@ -487,7 +496,6 @@ net::awaitable<void> server_connection::forward() {
             continue;
         }
 
-        bool releasable = false;
         for (;;) {
             auto r = scanner_.next(buf_.unparsed());
             if (r.status == scan_status::need_more) {
@@ -512,8 +520,7 @@ net::awaitable<void> server_connection::forward() {
                     co_return;
                 }
                 if (!session_mode && link_.clean()) {
-                    releasable = true;
-                    break;  // anything after this belongs to no client
+                    break;  // the server is free; anything after this belongs to no client
                 }
             }
         }
@@ -537,14 +544,23 @@ net::awaitable<void> server_connection::forward() {
             // A failed write means the client is gone; its own read fails too and it
             // calls client_gone(), which decides what happens to this server.
         }
-        if (releasable && client_ && link_.clean()) {
-            if (buf_.has_unparsed()) {
-                close("server sent data after ReadyForQuery");
-                co_return;
-            }
-            release();
+        release_if_done();
+        if (closed_) {
+            co_return;
         }
     }
+}
+
+void server_connection::release_if_done() {
+    if (closed_ || !client_ || writing_to_client_ || !link_.used || !link_.clean() ||
+        pool_.settings().mode == config::pool_mode::session) {
+        return;
+    }
+    if (buf_.has_unparsed()) {
+        close("server sent data after ReadyForQuery");
+        return;
+    }
+    release();
 }
 
 }  // namespace sabakan::session

@@ -51,7 +51,14 @@ private:
     net::awaitable<bool> read_password(std::string& out, bool is_cstring = true);
     net::awaitable<bool> authenticate_scram(const std::string* secret);
     net::awaitable<bool> welcome();
-    net::awaitable<bool> acquire_server();
+    enum class wait_result { served, timed_out, login_failed, client_gone };
+    /// Links an idle server now and returns true, or queues for one and arms wait_timer_.
+    bool try_acquire();
+    /// After wait_timer_ fired or was cancelled: what the wait for a server came to.
+    wait_result end_wait();
+    /// Tells the client why it got no server (nothing when it is gone).
+    net::awaitable<void> wait_failed(wait_result r);
+    void link_to(pool::server_slot* slot);
     /// After a wait for a server: whether the client hung up meanwhile.
     bool left_while_waiting();
     net::awaitable<void> forward();
@@ -80,7 +87,9 @@ private:
     std::string user_;
     std::string database_;
     std::string peer_;
-    std::string close_reason_;   // for the disconnect log line; empty: the client left
+    std::string close_reason_;
+    std::string wait_error_;  // why the pool could not serve the last wait   // for the disconnect
+                              // log line; empty: the client left
     std::string startup_bytes_;  // keeps the startup packet's views alive during login
 };
 

@@ -29,6 +29,8 @@ struct link_state {
     bool copy_in = false;         // the server is in copy-in mode: it ignores Sync and Flush
     bool execute_last = false;    // the latest Query/Execute forwarded was an Execute
     int syncs_after_execute = 0;  // Syncs forwarded since that Query/Execute
+    bool client_copy = false;     // CopyInResponse sent; no CopyDone/CopyFail/Sync since
+    bool client_busy = false;     // a client write is in flight or stopped inside a message
 
     /// Accounts for one message the client forwards to the server.
     void on_client_message(char tag) noexcept;
@@ -37,8 +39,11 @@ struct link_state {
     /// Accounts for any other message from the server (only CopyInResponse and
     /// ErrorResponse matter).
     void on_server_message(char tag) noexcept;
-    /// The server owes the client nothing and holds no transaction open.
-    bool clean() const noexcept { return status == 'I' && rfq_pending == 0 && !ext_unsynced; }
+    /// The server owes the client nothing, holds no transaction open, and the client is not
+    /// halfway through sending something: the server may go to another client.
+    bool clean() const noexcept {
+        return status == 'I' && rfq_pending == 0 && !ext_unsynced && !client_copy && !client_busy;
+    }
 };
 
 class server_connection : public pool::server_slot,
@@ -60,6 +65,9 @@ public:
 
     /// Lends this server to `c` (called when the pool hands it over).
     void attach(std::shared_ptr<client_session> c);
+    /// The client side finished a write to this server. When that was all the release rule
+    /// waited for, the server goes back to the pool now (transaction and statement mode).
+    void release_if_done();
     /// The client left. A clean server goes back to the pool (after server_reset_query in
     /// session mode); a dirty one is closed, never handed to another client.
     void client_gone();

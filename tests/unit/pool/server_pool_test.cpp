@@ -97,21 +97,29 @@ TEST_F(PoolTest, IdleReuseIsLifo) {
     EXPECT_EQ(conn.opened.size(), 2u);  // no new server while one was idle
 }
 
-// A failed login wakes every waiter with nullptr and keeps the reason.
-TEST_F(PoolTest, LoginFailureWakesAllWaiters) {
+// A failed login wakes, with nullptr and the reason, only the waiters no other login in
+// progress will serve.
+TEST_F(PoolTest, LoginFailureWakesWaitersNoLoginCovers) {
     fake_waiter a;
     a.pool = &pool;
     fake_waiter b;
     b.pool = &pool;
     pool.acquire(a);
     pool.acquire(b);
+    ASSERT_EQ(pool.login_count(), 2u);
     pool.login_failed(*conn.opened[0], "connection refused");
-    ASSERT_EQ(a.woken.size(), 1u);
+    // One login is still under way: it will serve a (first in line); b is told now.
+    EXPECT_TRUE(a.woken.empty());
     ASSERT_EQ(b.woken.size(), 1u);
-    EXPECT_EQ(a.woken[0], nullptr);
+    EXPECT_EQ(b.woken[0], nullptr);
     EXPECT_EQ(pool.last_error(), "connection refused");
+    EXPECT_EQ(pool.waiting_count(), 1u);
+    // When that login fails too, nobody is left to serve a.
+    pool.login_failed(*conn.opened[1], "connection refused");
+    ASSERT_EQ(a.woken.size(), 1u);
+    EXPECT_EQ(a.woken[0], nullptr);
     EXPECT_EQ(pool.waiting_count(), 0u);
-    EXPECT_EQ(pool.login_count(), 1u);  // the other login is still under way
+    EXPECT_EQ(pool.login_count(), 0u);
 }
 
 // A waiter that gives up leaves the queue and is never woken.

@@ -133,5 +133,28 @@ TEST(CopyInRule, SimpleCopy) {
     EXPECT_TRUE(clean_after({{'c', 'Q'}, {'s', 'G'}, {'c', 'd'}, {'c', 'c'}, {'s', 'Z'}}));
 }
 
+// A COPY the server failed at once keeps the link until the client, which goes on sending
+// CopyData without reading, ends its side of the COPY.
+TEST(CopyInRule, FailedCopyHoldsUntilClientEndsIt) {
+    EXPECT_FALSE(clean_after({{'c', 'Q'}, {'s', 'G'}, {'c', 'd'}, {'s', 'E'}, {'s', 'Z'}}));
+    EXPECT_FALSE(
+        clean_after({{'c', 'Q'}, {'s', 'G'}, {'c', 'd'}, {'s', 'E'}, {'s', 'Z'}, {'c', 'd'}}));
+    EXPECT_TRUE(clean_after(
+        {{'c', 'Q'}, {'s', 'G'}, {'c', 'd'}, {'s', 'E'}, {'s', 'Z'}, {'c', 'd'}, {'c', 'c'}}));
+    EXPECT_TRUE(clean_after({{'c', 'Q'}, {'s', 'G'}, {'s', 'E'}, {'s', 'Z'}, {'c', 'f'}}));
+}
+
+// A write in flight or a message only partly sent holds an otherwise finished link.
+TEST(ReleaseRuleBusy, ClientBusyHoldsLink) {
+    link_state s;
+    s.on_client_message('Q');
+    s.on_ready_for_query('I');
+    ASSERT_TRUE(s.clean());
+    s.client_busy = true;
+    EXPECT_FALSE(s.clean());
+    s.client_busy = false;
+    EXPECT_TRUE(s.clean());
+}
+
 }  // namespace
 }  // namespace sabakan::session
