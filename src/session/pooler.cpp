@@ -234,6 +234,19 @@ void pooler::listen() {
     }
     if (!s.unix_socket_dir.empty()) {
         auto path = fmt::format("{}/.s.PGSQL.{}", s.unix_socket_dir, s.listen_port);
+        {
+            // A socket file that still answers belongs to a running pooler or PostgreSQL:
+            // never take it over. One that refuses is stale (a crash) and is replaced.
+            asio::local::stream_protocol::socket probe(io_);
+            error_code probe_ec;
+            probe.connect(asio::local::stream_protocol::endpoint(path), probe_ec);
+            if (!probe_ec) {
+                throw std::runtime_error(fmt::format(
+                    "another process is listening on unix socket {}: stop it, or change "
+                    "unix_socket_dir or listen_port",
+                    path));
+            }
+        }
         ::unlink(path.c_str());  // a stale socket file from a previous run
         auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
         error_code ec;
