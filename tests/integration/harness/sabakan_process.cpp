@@ -15,6 +15,10 @@
 
 namespace sabakan::integration {
 
+const char* sabakan_binary() noexcept {
+    return SABAKAN_BINARY;
+}
+
 sabakan_process::sabakan_process(const pg_cluster& pg, sabakan_options options)
     : dir_("sabakan-pooler") {
     // The userlist holds md5 secrets, as in a PgBouncer deployment: md5 of password+user.
@@ -75,7 +79,7 @@ void sabakan_process::write_config(const pg_cluster& pg, const sabakan_options& 
 bool sabakan_process::start_and_wait() {
     // The generated config sets a logfile, so stderr stays quiet; a verbatim one may set
     // none (PgBouncer's default), and then the log goes to stderr.log.
-    std::vector<std::string> argv{SABAKAN_BINARY, "-v", dir_.file("sabakan.ini")};
+    std::vector<std::string> argv{sabakan_binary(), "-v", dir_.file("sabakan.ini")};
     if (!verbatim_) {
         argv.insert(argv.begin() + 1, "-q");
     }

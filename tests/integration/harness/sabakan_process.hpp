@@ -15,6 +15,9 @@ namespace sabakan::integration {
 
 class pg_cluster;
 
+/// The sabakan executable these tests were built with.
+const char* sabakan_binary() noexcept;
+
 struct sabakan_options {
     std::string pool_mode = "transaction";
     int default_pool_size = 5;

@@ -1,0 +1,95 @@
+// The binary as an operator meets it: PgBouncer's command line, a config with mistakes
+// refused with file, line and key, and a port or socket already in use refused by name.
+#include "harness/fixture.hpp"
+#include "harness/sockets.hpp"
+#include "harness/temp_dir.hpp"
+
+#include <gmock/gmock.h>
+
+#include <string>
+#include <vector>
+
+namespace sabakan::integration {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CommandLineTest : public sabakan_test {
+protected:
+    /// Runs sabakan with `args` to completion; returns its exit status, output in out_.
+    int run(std::vector<std::string> args) {
+        args.insert(args.begin(), sabakan_binary());
+        const std::string log = dir_.file("output.log");
+        write_file(log, "");
+        int status = run_command(args, log);
+        out_ = read_file(log);
+        return status;
+    }
+
+    temp_dir dir_{"sabakan-cli"};
+    std::string out_;
+};
+
+// -V prints the version and -h the usage, both exiting 0; no config file is an error.
+TEST_F(CommandLineTest, VersionHelpAndMissingConfig) {
+    EXPECT_EQ(run({"-V"}), 0);
+    EXPECT_THAT(out_, HasSubstr("sabakan 0."));
+    EXPECT_EQ(run({"-h"}), 0);
+    EXPECT_THAT(out_, HasSubstr("Usage: sabakan"));
+    EXPECT_EQ(run({}), 1);
+    EXPECT_THAT(out_, HasSubstr("no config file given"));
+    EXPECT_EQ(run({"--bogus", "x.ini"}), 1);
+    EXPECT_THAT(out_, HasSubstr("unknown option --bogus"));
+}
+
+// Every mistake in the file is reported with its file, line and key, and nothing starts.
+TEST_F(CommandLineTest, BadConfigNamesFileLineAndKey) {
+    const std::string ini = dir_.file("bad.ini");
+    write_file(ini,
+               "[databases]\n"
+               "app = host=127.0.0.1 port=5432x\n"
+               "[pgbouncer]\n"
+               "listen_port = " +
+                   std::to_string(free_tcp_port()) +
+                   "\n"
+                   "max_client_con = 10\n"
+                   "pool_mode = transactions\n");
+    EXPECT_EQ(run({ini}), 1);
+    EXPECT_THAT(out_, HasSubstr(ini + ":2: app: port must be"));
+    EXPECT_THAT(out_, HasSubstr(ini + ":5: max_client_con: unknown setting; did you mean "
+                                      "'max_client_conn'?"));
+    EXPECT_THAT(out_, HasSubstr(ini + ":6: pool_mode:"));
+}
+
+// A second sabakan on a port the first one holds says so and exits; the first keeps serving.
+TEST_F(CommandLineTest, PortInUseRefused) {
+    start_sabakan();
+    const std::string ini = dir_.file("second.ini");
+    write_file(ini,
+               "[databases]\nmastodon_production = host=127.0.0.1\n[pgbouncer]\n"
+               "listen_addr = 127.0.0.1\nunix_socket_dir =\nauth_type = trust\n"
+               "listen_port = " +
+                   std::to_string(sabakan().port()) + "\n");
+    EXPECT_EQ(run({"-q", ini}), 1);
+    EXPECT_THAT(out_, HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(sabakan().port())));
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
+}
+
+// A live unix socket of another sabakan is never deleted and taken over.
+TEST_F(CommandLineTest, LiveUnixSocketNotTakenOver) {
+    start_sabakan();
+    const std::string ini = dir_.file("second.ini");
+    // Same socket directory and port, TCP off, so only the unix socket can clash.
+    write_file(ini,
+               "[databases]\nmastodon_production = host=127.0.0.1\n[pgbouncer]\n"
+               "listen_addr =\nauth_type = trust\nunix_socket_dir = " +
+                   sabakan().dir() + "\nlisten_port = " + std::to_string(sabakan().port()) + "\n");
+    EXPECT_EQ(run({"-q", ini}), 1);
+    EXPECT_THAT(out_, HasSubstr("another process is listening on unix socket"));
+    auto c = pq::connect(sabakan().unix_conninfo("mastodon", "password", "mastodon_production"));
+    ASSERT_EQ(PQstatus(c.get()), CONNECTION_OK) << pq::error(c.get());
+    EXPECT_EQ(pq::value(c.get(), "SELECT 1"), "1");
+}
+
+}  // namespace
+}  // namespace sabakan::integration
