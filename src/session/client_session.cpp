@@ -640,13 +640,10 @@ net::awaitable<void> client_session::forward() {
                 break;
             }
             if (r.status == scan_status::bad_length) {
-                if (server_) {
-                    log::warning("C-{}: invalid message length from client; closing", id_);
-                    co_return;
-                }
-                co_await fatal(
-                    sqlstate::protocol_violation, "invalid message length",
-                    "the client sent a malformed or oversized message (see max_packet_size)");
+                // Linked: the server side may be writing to the client at this moment, so no
+                // ErrorResponse can be slipped in. The bad bytes are never forwarded.
+                log::warning("C-{}: invalid message length from client; closing", id_);
+                close_reason_ = "invalid message length";
                 co_return;
             }
             if (r.status == scan_status::message) {
