@@ -1,14 +1,11 @@
 // auth_file reader. The whole file is parsed before anything is returned, so a RELOAD with a
 // broken file keeps the old list; errors name the file and line and say what was expected.
 #include <sabakan/auth/userlist.hpp>
+#include <sabakan/core/file.hpp>
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <memory>
 #include <stdexcept>
-#include <system_error>
 
 namespace sabakan::auth {
 namespace {
@@ -98,24 +95,10 @@ userlist parse_userlist(std::string_view text, std::string_view file_name) {
 }
 
 userlist load_userlist(const std::string& path) {
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{std::fopen(path.c_str(), "rb"),
-                                                               &std::fclose};
-    if (!file) {
-        throw std::runtime_error(fmt::format("{}: cannot open auth_file: {}", path,
-                                             std::generic_category().message(errno)));
-    }
     std::string text;
-    char buf[8192];
-    for (;;) {
-        const std::size_t n = std::fread(buf, 1, sizeof buf, file.get());
-        text.append(buf, n);
-        if (n < sizeof buf) {
-            break;
-        }
-    }
-    if (std::ferror(file.get()) != 0) {
-        throw std::runtime_error(fmt::format("{}: cannot read auth_file: {}", path,
-                                             std::generic_category().message(errno)));
+    std::string why;
+    if (!core::read_whole_file(path, text, why)) {
+        throw std::runtime_error(fmt::format("{}: cannot read auth_file: {}", path, why));
     }
     return parse_userlist(text, path);
 }

@@ -85,11 +85,9 @@ std::string read_param(const Spec& k, std::string& out, std::string_view v) {
         out = v;
         return {};
     }
-    for (std::string_view c : k.choices) {
-        if (iequals(v, c)) {
-            out = c;
-            return {};
-        }
+    if (auto c = match_choice(v, k.choices)) {
+        out = *c;
+        return {};
     }
     return fmt::format("{} must be {}, got '{}'", k.name, one_of(k.choices), v);
 }

@@ -5,12 +5,11 @@
 
 #include "values.hpp"
 
+#include <sabakan/core/file.hpp>
+
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <filesystem>
-#include <memory>
 #include <system_error>
 
 namespace sabakan::config::detail {
@@ -19,28 +18,6 @@ namespace {
 // PgBouncer (libusual cfparser) stops at this include depth; a deeper chain is almost surely
 // a loop through different spellings of one path.
 constexpr std::size_t max_include_depth = 10;
-
-bool read_whole_file(const std::string& path, std::string& text, std::string& why) {
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{std::fopen(path.c_str(), "rb"),
-                                                               &std::fclose};
-    if (!file) {
-        why = std::generic_category().message(errno);
-        return false;
-    }
-    char buf[8192];
-    for (;;) {
-        const std::size_t n = std::fread(buf, 1, sizeof buf, file.get());
-        text.append(buf, n);
-        if (n < sizeof buf) {
-            break;
-        }
-    }
-    if (std::ferror(file.get()) != 0) {
-        why = std::generic_category().message(errno);
-        return false;
-    }
-    return true;
-}
 
 // Two spellings of one file must compare equal, or an include loop would go unnoticed.
 std::string identity(const std::string& path) {
@@ -61,7 +38,7 @@ public:
     void read_file(const std::string& path) {
         std::string text;
         std::string why;
-        if (!read_whole_file(path, text, why)) {
+        if (!core::read_whole_file(path, text, why)) {
             error(path, 0, "", fmt::format("cannot read the config file: {}", why));
             return;
         }
@@ -213,7 +190,7 @@ private:
         }
         std::string text;
         std::string why;
-        if (!read_whole_file(target, text, why)) {
+        if (!core::read_whole_file(target, text, why)) {
             std::string hint;
             std::error_code ec;
             if (std::filesystem::path(target).is_relative()) {

@@ -161,6 +161,16 @@ std::vector<std::string> split_list(std::string_view s) {
     }
 }
 
+std::optional<std::string_view> match_choice(std::string_view v,
+                                             std::span<const std::string_view> choices) noexcept {
+    for (std::string_view c : choices) {
+        if (iequals(v, c)) {
+            return c;
+        }
+    }
+    return std::nullopt;
+}
+
 std::string one_of(std::span<const std::string_view> choices) {
     std::string out;
     for (std::size_t i = 0; i < choices.size(); ++i) {

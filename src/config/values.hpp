@@ -44,6 +44,11 @@ std::vector<std::string> split_list(std::string_view s);
 /// `choices` joined as "a, b or c", for messages that list what is allowed.
 std::string one_of(std::span<const std::string_view> choices);
 
+/// The entry of `choices` that equals `v` ignoring case (so the stored spelling is the
+/// canonical one); nullopt when none does.
+std::optional<std::string_view> match_choice(std::string_view v,
+                                             std::span<const std::string_view> choices) noexcept;
+
 /// "did you mean 'x'?" for a likely typo of one of `choices`, or "names are case-sensitive,
 /// write 'x'" when only the case differs; empty when nothing is close. `open`/`close` wrap
 /// the suggestion (quotes, or brackets for sections).

@@ -111,7 +111,7 @@ TEST(Userlist, MissingFile) {
         FAIL() << "no exception";
     } catch (const std::runtime_error& e) {
         const std::string what = e.what();
-        EXPECT_NE(what.find("no_such_userlist.txt: cannot open auth_file: "), std::string::npos)
+        EXPECT_NE(what.find("no_such_userlist.txt: cannot read auth_file: "), std::string::npos)
             << what;
         EXPECT_NE(what.find("No such file"), std::string::npos) << what;
     }
