@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
     sigset_t handled;
     sigset_t saved;
     sigemptyset(&handled);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
         sigaddset(&handled, sig);
     }
     ::pthread_sigmask(SIG_BLOCK, &handled, &saved);
@@ -223,6 +223,21 @@ int main(int argc, char** argv) {
         }
         return 1;
     }
+    // The pidfile is opened before dropping privileges (it often lives in /run) and before
+    // forking, so that a bad path fails the start the service manager sees.
+    std::ofstream pidfile;
+    if (!s.pidfile.empty()) {
+        pidfile.open(s.pidfile, std::ios::trunc);
+        if (!pidfile) {
+            log::emit(log::level::fatal,
+                      "cannot write pidfile {}: check the directory exists and is writable",
+                      s.pidfile);
+            if (opts.quiet || opts.daemon) {
+                std::fprintf(stderr, "sabakan: cannot write pidfile %s\n", s.pidfile.c_str());
+            }
+            return 1;
+        }
+    }
     std::string run_as = !opts.user.empty() ? opts.user : s.user;
     if (!run_as.empty() && !drop_privileges(run_as)) {
         return 1;
@@ -231,23 +246,24 @@ int main(int argc, char** argv) {
         log::emit(log::level::fatal, "could not daemonize: {}", std::strerror(errno));
         return 1;
     }
-    if (!s.pidfile.empty()) {
-        std::ofstream pf(s.pidfile, std::ios::trunc);
-        if (!pf) {
-            log::emit(log::level::fatal,
-                      "cannot write pidfile {}: check the directory exists and "
-                      "is writable",
-                      s.pidfile);
-            return 1;
-        }
-        pf << ::getpid() << "\n";
+    if (pidfile.is_open()) {
+        pidfile << ::getpid() << std::endl;
+        pidfile.close();
     }
 
     net::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     signals.add(SIGQUIT);
+    // PgBouncer's PAUSE and RESUME signals: not implemented yet, but they must not kill.
+    signals.add(SIGUSR1);
+    signals.add(SIGUSR2);
     std::function<void(const net::error_code&, int)> on_signal;
     on_signal = [&](const net::error_code& ec, int sig) {
         if (ec) {
+            return;
+        }
+        if (sig == SIGUSR1 || sig == SIGUSR2) {
+            log::warning("signal {} (PAUSE/RESUME) is not supported yet; ignored", sig);
+            signals.async_wait(on_signal);
             return;
         }
         if (sig == SIGHUP) {

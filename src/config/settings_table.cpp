@@ -116,7 +116,7 @@ constexpr key_spec table[] = {
     key("reserve_pool_timeout", &s::reserve_pool_timeout),
     startup_only(key("resolv_conf", &s::resolv_conf)),
     number("sbuf_loopcnt", &s::sbuf_loopcnt),
-    number("scram_iterations", &s::scram_iterations),
+    number("scram_iterations", &s::scram_iterations, 1),
     key("server_check_delay", &s::server_check_delay),
     key("server_check_query", &s::server_check_query),
     key("server_connect_timeout", &s::server_connect_timeout),

@@ -103,8 +103,12 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     move(s, server_state::unlinked);
     last_error_ = std::move(error);
     // The backend is down or refuses us: tell the waiters now rather than let them queue
-    // until query_wait_timeout; but not those that logins still under way will serve (the
-    // first ones, as the queue is FIFO).
+    // until query_wait_timeout; but not while a server in use will come back to serve them
+    // (a login refused near max_connections), nor those that logins still under way will
+    // serve (the first ones, as the queue is FIFO).
+    if (!active_.empty()) {
+        return;
+    }
     while (waiting_.size() > login_.size()) {
         waiter& w = waiting_.back();
         waiting_.pop_back();

@@ -215,6 +215,13 @@ net::awaitable<void> client_session::run_session() {
     }
     logged_in_ = true;
     wait_timer_.cancel();
+    pool_ = owner_.pool_for(database_, user_);
+    if (pool_ == nullptr) {  // the entry vanished in a reload during authentication
+        co_await fatal(sqlstate::invalid_catalog_name,
+                       fmt::format("no such database: {}", database_),
+                       "add it to [databases] in the pooler's config, or add a \"*\" entry");
+        co_return;
+    }
     if (!co_await welcome()) {
         co_return;
     }
@@ -227,6 +234,14 @@ net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp) 
         if (auto len = protocol::startup_length(in)) {
             if (*len < 8 || *len > protocol::max_startup_packet) {
                 co_await fatal(sqlstate::protocol_violation, "invalid length of startup packet");
+                co_return false;
+            }
+            if (*len > buf_.capacity()) {
+                co_await fatal(
+                    sqlstate::protocol_violation,
+                    fmt::format("startup packet of {} bytes is larger than pkt_buf", *len),
+                    "raise pkt_buf in the pooler's config, or send fewer or shorter "
+                    "startup parameters");
                 co_return false;
             }
             if (in.size() >= *len) {
@@ -306,8 +321,9 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
                        "raise max_client_conn, or have the application open fewer connections");
         co_return false;
     }
-    pool_ = owner_.pool_for(database_, user_);
-    if (pool_ == nullptr) {
+    // Only the name is checked here; the pool is made after authentication, so clients
+    // that never log in cannot create pools (and memory) for made-up users.
+    if (owner_.cfg().find_database(database_) == nullptr) {
         co_await fatal(sqlstate::invalid_catalog_name,
                        fmt::format("no such database: {}", database_),
                        "add it to [databases] in the pooler's config, or add a \"*\" entry");

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -96,8 +97,8 @@ backend_pool* pooler::pool_for(std::string_view database, std::string_view user)
     if (!db->application_name.empty()) {
         t.startup_extra.emplace_back("application_name", db->application_name);
     }
-    auto p = std::make_unique<backend_pool>(key.first, key.second, settings_for(*db, user), *this,
-                                            std::move(t));
+    auto p = std::make_unique<backend_pool>(key.first, key.second, settings_for(*db, server_user),
+                                            *this, std::move(t));
     auto* raw = p.get();
     pools_.emplace(std::move(key), std::move(p));
     return raw;
@@ -195,6 +196,8 @@ void pooler::listen() {
             addrs.push_back(a);
         }
     }
+    const bool wildcard =
+        std::find(s.listen_addr.begin(), s.listen_addr.end(), "*") != s.listen_addr.end();
     for (const auto& a : addrs) {
         error_code ec;
         asio::ip::tcp::endpoint ep;
@@ -211,7 +214,17 @@ void pooler::listen() {
             ep = asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(s.listen_port));
         }
         auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
-        acc->open(ep.protocol());
+        acc->open(ep.protocol(), ec);
+        if (ec && wildcard && ep.address().is_v6()) {
+            // "*" on a host without IPv6: serve IPv4 only, as the operator surely meant.
+            log::warning("listen_addr = *: no IPv6 on this host ({}); listening on IPv4 only",
+                         ec.message());
+            continue;
+        }
+        if (ec) {
+            throw std::runtime_error(
+                fmt::format("cannot open a socket for {}: {}", a, ec.message()));
+        }
         acc->set_option(asio::socket_base::reuse_address(true));
         if (ep.address().is_v6()) {
             acc->set_option(asio::ip::v6_only(true), ec);  // "*" binds 0.0.0.0 separately
@@ -221,6 +234,10 @@ void pooler::listen() {
             ::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         }
         acc->bind(ep, ec);
+        if (ec.value() == EADDRNOTAVAIL && wildcard && ep.address().is_v6()) {
+            log::warning("listen_addr = *: IPv6 is disabled on this host; listening on IPv4 only");
+            continue;
+        }
         if (ec) {
             throw std::runtime_error(
                 fmt::format("cannot listen on {}:{}: {} (is another pooler "

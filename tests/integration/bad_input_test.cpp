@@ -35,11 +35,16 @@ std::vector<garbage_case> garbage_cases() {
     }
     noise[0] = '\x7f';  // a length word far above the 10000-byte startup limit
     std::string no_user = "database\0x\0\0"s;
+    // Valid, but larger than the default pkt_buf (4096) though under the 10000-byte limit.
+    std::string long_user = "user\0"s + std::string(5000, 'u') + "\0\0"s;
     return {
         {"http request", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "08P01"},
         {"length word below 8", be32(4) + be32(196608), "08P01"},
         {"protocol 2.0", be32(8) + be32(0x20000), "0A000"},
         {"random bytes", noise, "08P01"},
+        {"startup packet larger than pkt_buf",
+         be32(8 + static_cast<std::uint32_t>(long_user.size())) + be32(196608) + long_user,
+         "08P01"},
         {"no user parameter",
          be32(8 + static_cast<std::uint32_t>(no_user.size())) + be32(196608) + no_user, "28000"},
     };

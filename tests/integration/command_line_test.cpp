@@ -3,8 +3,11 @@
 #include "harness/fixture.hpp"
 #include "harness/sockets.hpp"
 #include "harness/temp_dir.hpp"
+#include "harness/wait.hpp"
 
 #include <gmock/gmock.h>
+
+#include <csignal>
 
 #include <string>
 #include <vector>
@@ -89,6 +92,25 @@ TEST_F(CommandLineTest, LiveUnixSocketNotTakenOver) {
     auto c = pq::connect(sabakan().unix_conninfo("mastodon", "password", "mastodon_production"));
     ASSERT_EQ(PQstatus(c.get()), CONNECTION_OK) << pq::error(c.get());
     EXPECT_EQ(pq::value(c.get(), "SELECT 1"), "1");
+}
+
+// PgBouncer's PAUSE/RESUME signals (not implemented yet) leave sabakan running and serving.
+TEST_F(CommandLineTest, PauseResumeSignalsDoNotKill) {
+    start_sabakan();
+    ASSERT_EQ(::kill(sabakan().pid(), SIGUSR1), 0);
+    ASSERT_EQ(::kill(sabakan().pid(), SIGUSR2), 0);
+    // Both were handled (logged), not merely not yet delivered.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            const std::string log = sabakan().logs();
+            return log.find("signal " + std::to_string(SIGUSR1) + " (PAUSE/RESUME)") !=
+                       std::string::npos &&
+                   log.find("signal " + std::to_string(SIGUSR2) + " (PAUSE/RESUME)") !=
+                       std::string::npos;
+        },
+        std::chrono::seconds(10)));
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
+    EXPECT_TRUE(sabakan().running());
 }
 
 }  // namespace

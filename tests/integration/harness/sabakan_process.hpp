@@ -57,6 +57,7 @@ public:
                               const std::string& database) const;
 
     bool running() { return process_.running(); }
+    int pid() const noexcept { return process_.pid(); }
     /// SIGTERM and wait for the exit; returns the exit status (0 is a clean shutdown).
     int stop();
     /// The config, sabakan's log file and its stderr.

@@ -92,6 +92,9 @@ TEST(Settings, IntegerBad) {
               "test.ini:2: listen_port: expected a whole number from 1 to 65535, got '0'");
     EXPECT_EQ(only_error("[pgbouncer]\nlisten_port = 65536\n"),
               "test.ini:2: listen_port: expected a whole number from 1 to 65535, got '65536'");
+    // Zero SCRAM iterations would make every SCRAM login fail an internal check.
+    EXPECT_EQ(only_error("[pgbouncer]\nscram_iterations = 0\n"),
+              "test.ini:2: scram_iterations: expected a whole number, 1 or more, got '0'");
     EXPECT_EQ(only_error("[pgbouncer]\nmax_client_conn = -1\n"),
               "test.ini:2: max_client_conn: expected a whole number, 0 or more, got '-1'");
     for (const char* bad : {"", "20 conns", "2.5", "1e3", "08", "0x", "99999999999", "--1"}) {

@@ -122,6 +122,26 @@ TEST_F(PoolTest, LoginFailureWakesWaitersNoLoginCovers) {
     EXPECT_EQ(pool.login_count(), 0u);
 }
 
+// A failed login fails no waiter while a server in use will come back to serve them
+// (a login refused near PostgreSQL's max_connections).
+TEST_F(PoolTest, LoginFailureKeepsWaitersWhileServersInUse) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.login_done(*conn.opened[0]);  // a is served
+    ASSERT_EQ(a.woken.size(), 1u);
+    pool.acquire(b);
+    ASSERT_EQ(pool.login_count(), 1u);
+    pool.login_failed(*conn.opened[1], "too many connections");
+    EXPECT_TRUE(b.woken.empty());
+    EXPECT_EQ(pool.waiting_count(), 1u);
+    pool.release(*conn.opened[0]);  // a's transaction ends: b gets that server
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_EQ(b.woken[0], conn.opened[0].get());
+}
+
 // A waiter that gives up leaves the queue and is never woken.
 TEST_F(PoolTest, CancelWait) {
     fake_waiter a;
