@@ -46,7 +46,22 @@ TEST_F(IdleServerLossTest, IdleBackendsKilled) {
     auto b = connect_pooled();
     std::string old_pid = pq::value(a.get(), "SELECT pg_backend_pid()");
     EXPECT_EQ(pq::value(b.get(), "SELECT 1"), "1");
+    const long long servers = app_backends(direct.get());
     ASSERT_TRUE(terminate_app_backends(direct.get()));
+    // A pooler learns that an idle server died only when it reads the server's goodbye;
+    // a query that comes first meets the dead server (as with any pooler). Wait for that.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            const std::string log = sabakan().logs();
+            long long seen = 0;
+            for (auto at = log.find("administrator command"); at != std::string::npos;
+                 at = log.find("administrator command", at + 1)) {
+                ++seen;
+            }
+            return seen >= servers;
+        },
+        std::chrono::seconds(10)))
+        << "sabakan did not notice the killed idle servers";
 
     EXPECT_NE(pq::value(a.get(), "SELECT pg_backend_pid()"), old_pid);
     EXPECT_EQ(pq::value(b.get(), "SELECT 2"), "2");
