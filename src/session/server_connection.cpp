@@ -224,7 +224,9 @@ net::awaitable<bool> server_connection::connect() {
             asio::ip::tcp::resolver resolver(owner_.io());
             auto results = co_await resolver.async_resolve(
                 t.host, std::to_string(t.port), asio::redirect_error(asio::use_awaitable, ec));
-            if (ec || results.empty()) {
+            // The deadline may have passed during the lookup, when there was no socket yet
+            // for it to close: honour it here (fail_login then names the timeout).
+            if (ec || results.empty() || timed_out_) {
                 fail_login(fmt::format("could not resolve host \"{}\": {}", t.host, ec.message()));
                 co_return false;
             }
