@@ -2,6 +2,7 @@
 // Every message from the peer is treated as hostile: parsing works on string_views, never
 // throws on bad input, and any surprise ends the exchange with an error string.
 #include <sabakan/auth/base64.hpp>
+#include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/assert.hpp>
 
@@ -217,6 +218,21 @@ std::string format_scram_secret(const scram_secret& secret) {
     out += ':';
     out += base64_encode(secret.server_key);
     return out;
+}
+
+std::array<std::byte, 16> stable_salt(std::string_view user) {
+    static const std::array<std::byte, 32> key = [] {
+        std::array<std::byte, 32> k{};
+        random_bytes(k);
+        return k;
+    }();
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(user.data()), user.size(), mac.data(), &len);
+    std::array<std::byte, 16> salt{};
+    std::memcpy(salt.data(), mac.data(), salt.size());
+    return salt;
 }
 
 scram_secret make_scram_secret(std::string_view password, std::span<const std::byte> salt,

@@ -210,7 +210,12 @@ net::awaitable<void> client_session::run_session() {
         co_await handle_cancel(sp.cancel);
         co_return;
     }
-    if (!co_await handle_startup(sp) || !co_await authenticate()) {
+    // Never co_await inside || or &&: GCC 12 miscompiles the short circuit (both sides
+    // run). One co_await per statement.
+    if (!co_await handle_startup(sp)) {
+        co_return;
+    }
+    if (!co_await authenticate()) {
         co_return;
     }
     logged_in_ = true;
@@ -390,7 +395,10 @@ net::awaitable<bool> client_session::authenticate() {
             protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
             co_await send(out);
             std::string password;
-            if (closed_ || !co_await read_password(password)) {
+            if (closed_) {
+                co_return false;
+            }
+            if (!co_await read_password(password)) {
                 co_return false;
             }
             if (secret == nullptr) {
@@ -406,19 +414,28 @@ net::awaitable<bool> client_session::authenticate() {
             co_return true;
         }
         case config::auth_type::scram_sha_256:
-            co_return co_await authenticate_scram(secret) || co_await failed();
+            if (co_await authenticate_scram(secret)) {
+                co_return true;
+            }
+            co_return co_await failed();
         case config::auth_type::md5: {
             if (secret != nullptr && auth::parse_scram_secret(*secret)) {
                 // A SCRAM secret cannot answer an md5 challenge: use SCRAM with this client,
                 // as PgBouncer does.
-                co_return co_await authenticate_scram(secret) || co_await failed();
+                if (co_await authenticate_scram(secret)) {
+                    co_return true;
+                }
+                co_return co_await failed();
             }
             std::array<std::byte, 4> salt{};
             auth::random_bytes(salt);
             protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
             co_await send(out);
             std::string response;
-            if (closed_ || !co_await read_password(response)) {
+            if (closed_) {
+                co_return false;
+            }
+            if (!co_await read_password(response)) {
                 co_return false;
             }
             // An unknown user is challenged like a known one, so a failed login does not
@@ -440,21 +457,21 @@ net::awaitable<bool> client_session::authenticate() {
 net::awaitable<bool> client_session::authenticate_scram(const std::string* secret) {
     // SASL exchange (sasl-authentication.html): mechanism list, client-first,
     // server-first, client-final, server-final. An unknown user gets a made-up secret so
-    // the exchange looks the same and fails only at the proof.
+    // the exchange looks the same (salt and iterations included) and fails only at the proof.
     std::optional<auth::scram_secret> parsed;
-    std::array<std::byte, 16> salt{};
-    auth::random_bytes(salt);
+    const auto salt = auth::stable_salt(user_);
+    const int iterations = owner_.settings().scram_iterations;
     if (secret != nullptr) {
         parsed = auth::parse_scram_secret(*secret);
         if (!parsed && !auth::is_md5_secret(*secret) && !secret->empty()) {
-            parsed = auth::make_scram_secret(*secret, salt, owner_.settings().scram_iterations);
+            parsed = auth::make_scram_secret(*secret, salt, iterations);
         }
     }
     bool known = parsed.has_value();
     if (!known) {
         std::array<std::byte, 16> junk{};
         auth::random_bytes(junk);
-        parsed = auth::make_scram_secret(auth::base64_encode(junk), salt, 4096);
+        parsed = auth::make_scram_secret(auth::base64_encode(junk), salt, iterations);
     }
     auth::scram_server server(std::move(*parsed));
     protocol::byte_buffer out;
@@ -464,7 +481,10 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     protocol::append_auth_request(out, protocol::auth_request::sasl, protocol::as_bytes(mechs));
     co_await send(out);
     std::string msg;
-    if (closed_ || !co_await read_password(msg, false)) {
+    if (closed_) {
+        co_return false;
+    }
+    if (!co_await read_password(msg, false)) {
         co_return false;
     }
     protocol::message_reader r{protocol::as_bytes(msg)};
@@ -487,10 +507,14 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     protocol::append_auth_request(out, protocol::auth_request::sasl_continue,
                                   protocol::as_bytes(reply));
     co_await send(out);
-    if (closed_ || !co_await read_password(msg, false)) {
+    if (closed_) {
+        co_return false;
+    }
+    if (!co_await read_password(msg, false)) {
         co_return false;
     }
     if (!server.handle_client_final(msg, reply, error) || !known) {
+        log::debug("C-{}: SCRAM exchange failed: {}", id_, known ? error : "unknown user");
         co_return false;
     }
     protocol::append_auth_request(out, protocol::auth_request::sasl_final,

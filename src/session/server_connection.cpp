@@ -180,7 +180,10 @@ net::awaitable<void> server_connection::run() {
             }
         });
     }
-    bool ok = co_await connect() && co_await login();
+    bool ok = co_await connect();  // one co_await per statement (see client_session.cpp)
+    if (ok) {
+        ok = co_await login();
+    }
     deadline.cancel();
     if (!ok) {
         co_return;

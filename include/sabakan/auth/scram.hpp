@@ -5,6 +5,7 @@
 
 #include <sabakan/auth/random.hpp>
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -40,6 +41,11 @@ std::string format_scram_secret(const scram_secret& secret);
 /// Non-ASCII passwords are used as bytes without SASLprep (see scram_client).
 scram_secret make_scram_secret(std::string_view password, std::span<const std::byte> salt,
                                int iterations);
+
+/// A salt that depends only on `user` and a key made at process start: the same user gets
+/// the same salt on every login, as with a stored secret, so a client cannot tell stored
+/// secrets from plain passwords or unknown users by the salt it is sent.
+std::array<std::byte, 16> stable_salt(std::string_view user);
 
 /// The pooler's side when it logs in to PostgreSQL with a password it knows.
 /// Call order: client_first_message, handle_server_first, verify_server_final.

@@ -399,5 +399,12 @@ TEST(ScramGarbage, RandomBytes) {
     }
 }
 
+// The mock salt is the same for a user on every login and differs between users.
+TEST(StableSalt, SamePerUserDifferentAcrossUsers) {
+    EXPECT_EQ(stable_salt("mastodon"), stable_salt("mastodon"));
+    EXPECT_NE(stable_salt("mastodon"), stable_salt("nobody"));
+    EXPECT_NE(stable_salt(""), stable_salt("nobody"));
+}
+
 }  // namespace
 }  // namespace sabakan::auth
