@@ -222,9 +222,7 @@ net::awaitable<void> client_session::run_session() {
     wait_timer_.cancel();
     pool_ = owner_.pool_for(database_, user_);
     if (pool_ == nullptr) {  // the entry vanished in a reload during authentication
-        co_await fatal(sqlstate::invalid_catalog_name,
-                       fmt::format("no such database: {}", database_),
-                       "add it to [databases] in the pooler's config, or add a \"*\" entry");
+        co_await no_such_database();
         co_return;
     }
     if (!co_await welcome()) {
@@ -329,9 +327,7 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     // Only the name is checked here; the pool is made after authentication, so clients
     // that never log in cannot create pools (and memory) for made-up users.
     if (owner_.cfg().find_database(database_) == nullptr) {
-        co_await fatal(sqlstate::invalid_catalog_name,
-                       fmt::format("no such database: {}", database_),
-                       "add it to [databases] in the pooler's config, or add a \"*\" entry");
+        co_await no_such_database();
         co_return false;
     }
     co_return true;
@@ -590,6 +586,11 @@ client_session::wait_result client_session::end_wait() {
     return wait_result::served;
 }
 
+net::awaitable<void> client_session::no_such_database() {
+    co_await fatal(sqlstate::invalid_catalog_name, fmt::format("no such database: {}", database_),
+                   "add it to [databases] in the pooler's config, or add a \"*\" entry");
+}
+
 net::awaitable<void> client_session::wait_failed(wait_result r) {
     switch (r) {
         case wait_result::timed_out:
@@ -764,9 +765,12 @@ void client_session::finish() {
         owner_.client_closed();
         counted_ = false;
     }
-    if (owner_.settings().log_disconnections && !user_.empty()) {
-        log::info("C-{}: {}/{}@{} closing because: {}", id_, database_, user_, peer_,
-                  close_reason_.empty() ? "client close request" : close_reason_);
+    // A connection that never said who it is (a port scan, a health check) is logged only
+    // when sabakan closed it for a reason.
+    if (owner_.settings().log_disconnections && (!user_.empty() || !close_reason_.empty())) {
+        log::info("C-{}: {}/{}@{} closing because: {}", id_,
+                  database_.empty() ? "(nodb)" : database_, user_.empty() ? "(nouser)" : user_,
+                  peer_, close_reason_.empty() ? "client close request" : close_reason_);
     }
     closed_ = true;
     error_code ec;

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include <string>
 #include <vector>
@@ -92,6 +93,33 @@ TEST_F(CommandLineTest, LiveUnixSocketNotTakenOver) {
     auto c = pq::connect(sabakan().unix_conninfo("mastodon", "password", "mastodon_production"));
     ASSERT_EQ(PQstatus(c.get()), CONNECTION_OK) << pq::error(c.get());
     EXPECT_EQ(pq::value(c.get(), "SELECT 1"), "1");
+}
+
+// -d with a pidfile it cannot write fails in the foreground (exit 1), so a service manager
+// sees the failure; with a good one it forks, and the pidfile names the running daemon.
+TEST_F(CommandLineTest, DaemonAndPidfile) {
+    const std::string ini = dir_.file("daemon.ini");
+    const std::string base =
+        "[databases]\nmastodon_production = host=127.0.0.1\n[pgbouncer]\n"
+        "listen_addr = 127.0.0.1\nunix_socket_dir =\nauth_type = trust\n"
+        "logfile = " +
+        dir_.file("daemon.log") + "\nlisten_port = " + std::to_string(free_tcp_port()) + "\n";
+    write_file(ini, base + "pidfile = " + dir_.file("missing/dir/sabakan.pid") + "\n");
+    EXPECT_EQ(run({"-d", ini}), 1);
+    EXPECT_THAT(out_, HasSubstr("cannot write pidfile"));
+
+    const std::string pidfile = dir_.file("sabakan.pid");
+    write_file(ini, base + "pidfile = " + pidfile + "\n");
+    EXPECT_EQ(run({"-d", ini}), 0);
+    int pid = 0;
+    ASSERT_TRUE(wait_until([&] { return std::sscanf(read_file(pidfile).c_str(), "%d", &pid) == 1; },
+                           std::chrono::seconds(10)));
+    ASSERT_GT(pid, 1);
+    EXPECT_EQ(::kill(pid, 0), 0) << "the daemon named in the pidfile is not running";
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    // On a clean exit the daemon removes its pidfile.
+    EXPECT_TRUE(wait_until([&] { return read_file(pidfile).empty() && ::kill(pid, 0) != 0; },
+                           std::chrono::seconds(10)));
 }
 
 // PgBouncer's PAUSE/RESUME signals (not implemented yet) leave sabakan running and serving.

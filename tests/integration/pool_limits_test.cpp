@@ -2,6 +2,7 @@
 // so (query_wait_timeout), servers outlive the clients that used them, and session mode
 // resets a server (server_reset_query) before the next client gets it.
 #include "harness/fixture.hpp"
+#include "harness/wait.hpp"
 
 #include <sys/socket.h>
 
@@ -109,6 +110,28 @@ TEST_F(PoolLimitsTest, SessionStateResetBetweenClients) {
     EXPECT_EQ(pq::value(b.get(), "SHOW search_path"), "\"$user\", public");
     pq::result r(PQexec(b.get(), "EXECUTE leftover"));
     EXPECT_EQ(pq::sqlstate(r.get()), "26000");  // undefined prepared statement
+}
+
+// A reset query that fails leaves the server unclean: it is closed, never handed on, and the
+// next client gets a fresh backend with no leftover state.
+TEST_F(PoolLimitsTest, FailedResetClosesServer) {
+    sabakan_options o;
+    o.pool_mode = "session";
+    o.default_pool_size = 1;
+    o.extra = {{"server_reset_query", "SELECT 1/0"}};
+    start_sabakan(o);
+    std::string pid;
+    {
+        auto a = connect_pooled();
+        pid = pq::value(a.get(), "SELECT pg_backend_pid()");
+        pq::run(a.get(), "SET search_path TO leftover");
+    }
+    auto b = connect_pooled();
+    EXPECT_NE(pq::value(b.get(), "SELECT pg_backend_pid()"), pid);
+    EXPECT_EQ(pq::value(b.get(), "SHOW search_path"), "\"$user\", public");
+    EXPECT_TRUE(wait_until(
+        [&] { return sabakan().logs().find("server_reset_query failed") != std::string::npos; },
+        std::chrono::seconds(10)));
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ private:
     wait_result end_wait();
     /// Tells the client why it got no server (nothing when it is gone).
     net::awaitable<void> wait_failed(wait_result r);
+    net::awaitable<void> no_such_database();
     void link_to(pool::server_slot* slot);
     /// After a wait for a server: whether the client hung up meanwhile.
     bool left_while_waiting();
@@ -87,9 +88,8 @@ private:
     std::string user_;
     std::string database_;
     std::string peer_;
-    std::string close_reason_;
-    std::string wait_error_;  // why the pool could not serve the last wait   // for the disconnect
-                              // log line; empty: the client left
+    std::string close_reason_;   // for the disconnect log line; empty: the client left
+    std::string wait_error_;     // why the pool could not serve the last wait
     std::string startup_bytes_;  // keeps the startup packet's views alive during login
 };
 
