@@ -1,8 +1,10 @@
 // sabakan's entry point: PgBouncer's command line, config loading, signals, and the
 // event loop.
+#include <sabakan/admin/console.hpp>
 #include <sabakan/auth/userlist.hpp>
 #include <sabakan/config/config.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/core/version.hpp>
 #include <sabakan/net/asio.hpp>
 #include <sabakan/session/pooler.hpp>
 
@@ -21,9 +23,6 @@
 #include <memory>
 #include <string>
 
-#ifndef SABAKAN_VERSION
-#define SABAKAN_VERSION "0.1.0"
-#endif
 
 namespace {
 
@@ -102,13 +101,6 @@ int parse_args(int argc, char** argv, options& o) {
     return -1;
 }
 
-std::shared_ptr<const auth::userlist> load_users(const config::config& cfg) {
-    if (cfg.bouncer.auth_file.empty()) {
-        return std::make_shared<auth::userlist>();
-    }
-    return std::make_shared<auth::userlist>(auth::load_userlist(cfg.bouncer.auth_file));
-}
-
 void raise_fd_limit() {
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -168,7 +160,7 @@ int main(int argc, char** argv) {
     std::shared_ptr<const auth::userlist> users;
     try {
         cfg = std::make_shared<config::config>(config::load(opts.config_file));
-        users = load_users(*cfg);
+        users = session::pooler::load_users(*cfg);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sabakan: cannot load config:\n%s\n", e.what());
         return 1;
@@ -214,6 +206,9 @@ int main(int argc, char** argv) {
 
     net::asio::io_context io(1);
     session::pooler pooler(io, cfg, users);
+    pooler.set_config_source(opts.config_file, lo);
+    admin::console_impl console(pooler);
+    pooler.set_console(&console);
     try {
         pooler.listen();
     } catch (const std::exception& e) {
@@ -253,7 +248,6 @@ int main(int argc, char** argv) {
 
     net::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     signals.add(SIGQUIT);
-    // PgBouncer's PAUSE and RESUME signals: not implemented yet, but they must not kill.
     signals.add(SIGUSR1);
     signals.add(SIGUSR2);
     std::function<void(const net::error_code&, int)> on_signal;
@@ -261,36 +255,44 @@ int main(int argc, char** argv) {
         if (ec) {
             return;
         }
-        if (sig == SIGUSR1 || sig == SIGUSR2) {
-            log::warning("signal {} (PAUSE/RESUME) is not supported yet; ignored", sig);
-            signals.async_wait(on_signal);
-            return;
-        }
-        if (sig == SIGHUP) {
-            try {
-                auto new_cfg = std::make_shared<config::config>(config::load(opts.config_file));
-                for (auto key : config::keep_startup_settings(new_cfg->bouncer, s)) {
-                    log::warning("{} changed in {}; it takes effect only after a restart", key,
-                                 opts.config_file);
+        switch (sig) {
+            case SIGHUP:
+                log::info("got SIGHUP, reloading the configuration");
+                pooler.reload_from_file();
+                break;
+            case SIGUSR1:
+                log::info("got SIGUSR1, pausing all databases");
+                pooler.pause("");
+                break;
+            case SIGUSR2:
+                if (pooler.shutting_down() == session::shutdown_mode::none) {
+                    log::info("got SIGUSR2, resuming");
+                    pooler.resume("");
                 }
-                auto new_users = load_users(*new_cfg);
-                log::options nlo = lo;
-                nlo.file = new_cfg->bouncer.logfile;
-                std::string e;
-                if (!log::configure(nlo, &e)) {
-                    log::error("{}", e);
+                break;
+            case SIGINT:
+            case SIGTERM:
+                // A second one, or one during SUSPEND, means: now.
+                if (pooler.shutting_down() != session::shutdown_mode::none ||
+                    pooler.suspended()) {
+                    log::info("got signal {} again, exiting now", sig);
+                    pooler.shutdown(session::shutdown_mode::none);
+                    return;
                 }
-                pooler.reload(std::move(new_cfg), std::move(new_users));
-                log::info("configuration reloaded from {}", opts.config_file);
-            } catch (const std::exception& e) {
-                log::error("reload failed, keeping the old configuration: {}", e.what());
-            }
-            signals.async_wait(on_signal);
-            return;
+                if (sig == SIGINT) {
+                    log::info("got SIGINT, shutting down once servers are released");
+                    pooler.shutdown(session::shutdown_mode::wait_for_servers);
+                } else {
+                    log::info("got SIGTERM, shutting down once clients have left");
+                    pooler.shutdown(session::shutdown_mode::wait_for_clients);
+                }
+                break;
+            default:  // SIGQUIT
+                log::info("got signal {}, exiting now", sig);
+                pooler.shutdown(session::shutdown_mode::none);
+                return;
         }
-        log::info("got signal {}, shutting down", sig);
-        pooler.stop_listening();
-        io.stop();
+        signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);

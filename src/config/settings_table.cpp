@@ -1,14 +1,17 @@
 // The [pgbouncer] key table. Rows are alphabetical because that is PgBouncer's SHOW CONFIG
 // order; defaults live in the settings struct, so a key that is absent keeps its default.
 // Integer keys are read as PgBouncer reads them (strtol base 0) but must also be in range.
+// The same table drives SHOW CONFIG (values printed as PgBouncer prints them) and admin SET.
 #include "settings_table.hpp"
 
 #include "values.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <climits>
+#include <optional>
 #include <span>
 #include <variant>
 
@@ -27,6 +30,8 @@ struct key_spec {
     long long max = INT_MAX;
     bool octal = false;                              // unix_socket_mode
     std::span<const std::string_view> choices = {};  // text keys limited to these names
+    bool null_when_empty = false;  // PgBouncer's default is "unset": SHOW CONFIG prints NULL
+    bool null_default = false;     // PgBouncer's table gives no default text (verbose)
 };
 
 constexpr std::string_view sslmode_names[] = {"disable", "allow",     "prefer",
@@ -50,25 +55,30 @@ constexpr key_spec startup_only(key_spec k) {
     k.reloadable = false;
     return k;
 }
+// A string PgBouncer leaves unset (NULL) by default rather than empty.
+constexpr key_spec unset(key_spec k) {
+    k.null_when_empty = true;
+    return k;
+}
 
 using s = settings;
 
 constexpr key_spec table[] = {
     key("admin_users", &s::admin_users),
     key("application_name_add_host", &s::application_name_add_host),
-    key("auth_dbname", &s::auth_dbname),
-    key("auth_file", &s::auth_file),
+    unset(key("auth_dbname", &s::auth_dbname)),
+    unset(key("auth_file", &s::auth_file)),
     key("auth_hba_file", &s::auth_hba_file),
-    key("auth_ident_file", &s::auth_ident_file),
-    key("auth_ldap_options", &s::auth_ldap_options),
+    unset(key("auth_ident_file", &s::auth_ident_file)),
+    unset(key("auth_ldap_options", &s::auth_ldap_options)),
     key("auth_query", &s::auth_query),
     key("auth_type", &s::auth),
-    key("auth_user", &s::auth_user),
+    unset(key("auth_user", &s::auth_user)),
     key("autodb_idle_timeout", &s::autodb_idle_timeout),
     key("cancel_wait_timeout", &s::cancel_wait_timeout),
     key("client_idle_timeout", &s::client_idle_timeout),
     key("client_login_timeout", &s::client_login_timeout),
-    key("client_tls13_ciphers", &s::client_tls13_ciphers),
+    unset(key("client_tls13_ciphers", &s::client_tls13_ciphers)),
     key("client_tls_ca_file", &s::client_tls_ca_file),
     key("client_tls_cert_file", &s::client_tls_cert_file),
     key("client_tls_ciphers", &s::client_tls_ciphers),
@@ -77,7 +87,7 @@ constexpr key_spec table[] = {
     key("client_tls_key_file", &s::client_tls_key_file),
     key("client_tls_protocols", &s::client_tls_protocols),
     choice("client_tls_sslmode", &s::client_tls_sslmode, sslmode_names),
-    key("conffile", &s::conffile),
+    unset(key("conffile", &s::conffile)),
     number("default_pool_size", &s::default_pool_size),
     startup_only(key("disable_pqexec", &s::disable_pqexec)),
     key("dns_max_ttl", &s::dns_max_ttl),
@@ -127,7 +137,7 @@ constexpr key_spec table[] = {
     key("server_reset_query", &s::server_reset_query),
     key("server_reset_query_always", &s::server_reset_query_always),
     key("server_round_robin", &s::server_round_robin),
-    key("server_tls13_ciphers", &s::server_tls13_ciphers),
+    unset(key("server_tls13_ciphers", &s::server_tls13_ciphers)),
     key("server_tls_ca_file", &s::server_tls_ca_file),
     key("server_tls_cert_file", &s::server_tls_cert_file),
     key("server_tls_ciphers", &s::server_tls_ciphers),
@@ -157,8 +167,12 @@ constexpr key_spec table[] = {
         k.octal = true;
         return k;
     }()),
-    startup_only(key("user", &s::user)),
-    number("verbose", &s::verbose),
+    startup_only(unset(key("user", &s::user))),
+    [] {
+        key_spec k = number("verbose", &s::verbose);
+        k.null_default = true;
+        return k;
+    }(),
 };
 
 constexpr std::array<std::string_view, std::size(table)> key_names = [] {
@@ -262,6 +276,70 @@ std::string read_into(const key_spec&, auth_type& out, std::string_view v) {
     return {};
 }
 
+// SHOW CONFIG text for each field type, as PgBouncer prints its own values: numbers and 0/1
+// flags in decimal, times as seconds in C's %g (six significant digits: 1.000001 shows as 1,
+// 1234567 as 1.23457e+06), enums by their canonical name, strings as stored.
+
+std::string show(const key_spec&, const settings&, int v) {
+    return fmt::format("{}", v);
+}
+
+std::string show(const key_spec&, const settings&, bool v) {
+    return v ? "1" : "0";
+}
+
+std::string show(const key_spec&, const settings&, duration v) {
+    return fmt::format("{:g}", static_cast<double>(v.count()) / 1e6);
+}
+
+std::string show(const key_spec&, const settings&, const std::string& v) {
+    return v;
+}
+
+// PgBouncer keeps a list as the text it was given, so that text is what it prints. The items
+// are checked against it in case code changed the list without going through apply_setting.
+std::string show(const key_spec& k, const settings& st, const std::vector<std::string>& v) {
+    if (const auto it = st.list_text.find(k.name);
+        it != st.list_text.end() && split_list(it->second) == v) {
+        return it->second;
+    }
+    return fmt::format("{}", fmt::join(v, ", "));
+}
+
+std::string show(const key_spec&, const settings&, pool_mode v) {
+    return std::string(to_string(v));
+}
+
+std::string show(const key_spec&, const settings&, auth_type v) {
+    return std::string(to_string(v));
+}
+
+std::optional<std::string> shown_value(const key_spec& k, const settings& st) {
+    std::string text = std::visit([&](auto target) { return show(k, st, st.*target); }, k.target);
+    if (text.empty() && k.null_when_empty) {
+        return std::nullopt;
+    }
+    return text;
+}
+
+// The default column is the text of PgBouncer's key table, which equals the default value
+// shown as a value except for two keys: unix_socket_mode (the table says 0777, the value
+// prints as 511) and verbose (no text at all).
+std::optional<std::string> shown_default(const key_spec& k) {
+    static const settings defaults;
+    if (k.null_default) {
+        return std::nullopt;
+    }
+    if (k.octal) {
+        return fmt::format("0{:o}", defaults.*std::get<int settings::*>(k.target));
+    }
+    return shown_value(k, defaults);
+}
+
+bool is_list(const key_spec& k) noexcept {
+    return std::holds_alternative<std::vector<std::string> settings::*>(k.target);
+}
+
 }  // namespace
 
 std::string apply_setting(settings& st, std::string_view name, std::string_view value) {
@@ -272,7 +350,12 @@ std::string apply_setting(settings& st, std::string_view name, std::string_view 
                               "[pgbouncer] settings, all of which sabakan accepts"
                             : "unknown setting; " + hint;
     }
-    return std::visit([&](auto target) { return read_into(*k, st.*target, value); }, k->target);
+    std::string error =
+        std::visit([&](auto target) { return read_into(*k, st.*target, value); }, k->target);
+    if (error.empty() && is_list(*k)) {
+        st.list_text.insert_or_assign(std::string(name), std::string(value));
+    }
+    return error;
 }
 
 bool is_setting(std::string_view name) noexcept {
@@ -301,8 +384,43 @@ std::vector<std::string_view> keep_startup_settings(settings& fresh, const setti
                 }
             },
             k.target);
+        if (is_list(k)) {
+            // The text goes with the items it was read into.
+            if (const auto it = running.list_text.find(k.name); it != running.list_text.end()) {
+                fresh.list_text.insert_or_assign(it->first, it->second);
+            } else if (const auto stale = fresh.list_text.find(k.name);
+                       stale != fresh.list_text.end()) {
+                fresh.list_text.erase(stale);
+            }
+        }
     }
     return kept;
+}
+
+std::vector<config_row> show_config(const settings& running) {
+    std::vector<config_row> rows;
+    rows.reserve(std::size(detail::table));
+    for (const detail::key_spec& k : detail::table) {
+        rows.push_back({std::string(k.name), detail::shown_value(k, running),
+                        detail::shown_default(k), k.reloadable});
+    }
+    return rows;
+}
+
+std::string set_setting(settings& s, std::string_view key, std::string_view value) {
+    const detail::key_spec* k = detail::find_key(key);
+    if (k != nullptr && !k->reloadable) {
+        // PgBouncer answers SET for these as if it worked and keeps the old value; say so
+        // instead, and say how to change it.
+        return fmt::format(
+            "{}: needs a restart to change; SET and RELOAD keep the running value, so put the "
+            "new value in the config file and restart sabakan",
+            key);
+    }
+    if (std::string error = detail::apply_setting(s, key, value); !error.empty()) {
+        return fmt::format("{}: {}", key, error);
+    }
+    return {};
 }
 
 }  // namespace sabakan::config

@@ -5,6 +5,10 @@
 
 namespace sabakan::pool {
 
+bool server_slot::close_needed() const noexcept {
+    return pool_ != nullptr && !pool_->is_current(*this);
+}
+
 server_pool::~server_pool() {
     // Sessions unlink their servers and waiters before the pool goes away; make sure no
     // hook is left pointing into destroyed lists.
@@ -49,7 +53,7 @@ void server_pool::move(server_slot& s, server_state to) {
 
 server_slot* server_pool::acquire(waiter& w) {
     SABAKAN_ASSERT(!w.waiting());
-    if (!idle_.empty()) {
+    if (!idle_.empty() && !paused_) {
         server_slot& s = idle_.front();
         move(s, server_state::active);
         return &s;
@@ -67,7 +71,8 @@ void server_pool::cancel_wait(waiter& w) noexcept {
 
 void server_pool::open_for_waiters() {
     // One new server per waiter not already covered by a login in progress.
-    while (waiting_.size() > login_.size() &&
+    while (!paused_ &&
+           waiting_.size() > login_.size() &&
            server_count() < static_cast<std::size_t>(settings_.pool_size)) {
         auto before = login_.size();
         connector_.open_server(*this);
@@ -77,26 +82,48 @@ void server_pool::open_for_waiters() {
     }
 }
 
-void server_pool::release(server_slot& s) {
+bool server_pool::release(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::active);
+    if (paused_ || !is_current(s)) {
+        move(s, server_state::unlinked);
+        open_for_waiters();  // a retired server's place goes to a fresh one
+        return false;
+    }
     if (!waiting_.empty()) {
         waiter& w = waiting_.front();
         waiting_.pop_front();
         w.wake(&s);  // stays active, now lent to w
-        return;
+        return true;
     }
     move(s, server_state::idle);
+    return true;
+}
+
+void server_pool::resume() {
+    if (!paused_) {
+        return;
+    }
+    paused_ = false;
+    while (!waiting_.empty() && !idle_.empty()) {
+        server_slot& s = idle_.front();
+        move(s, server_state::active);
+        waiter& w = waiting_.front();
+        waiting_.pop_front();
+        w.wake(&s);
+    }
+    open_for_waiters();
 }
 
 void server_pool::add_login(server_slot& s) {
+    s.generation_ = generation_;
     move(s, server_state::login);
 }
 
-void server_pool::login_done(server_slot& s) {
+bool server_pool::login_done(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::login);
     last_error_.clear();
     move(s, server_state::active);
-    release(s);
+    return release(s);
 }
 
 void server_pool::login_failed(server_slot& s, std::string error) {

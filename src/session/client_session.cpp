@@ -6,6 +6,7 @@
 #include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/core/version.hpp>
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
@@ -13,10 +14,15 @@
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
 
+#include "address.hpp"
+
 #include <openssl/crypto.h>
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -73,8 +79,46 @@ client_session::client_session(pooler& owner, net::stream_socket socket, bool is
                static_cast<std::uint32_t>(owner.settings().max_packet_size)),
       wait_timer_(owner.io()),
       is_unix_(is_unix),
+      connect_time_(std::time(nullptr)),
+      request_time_(connect_time_),
       id_(owner.next_connection_id()) {
     peer_ = describe_peer(socket_, is_unix_);
+    owner.add(*this);
+}
+
+std::pair<std::string, int> client_session::local_address() const {
+    if (is_unix_) {
+        return {"unix", owner_.settings().listen_port};
+    }
+    return detail::local_end(socket_);
+}
+
+std::pair<std::string, int> client_session::peer_address() const {
+    if (is_unix_) {
+        return {"unix", owner_.settings().listen_port};
+    }
+    return detail::remote_end(socket_);
+}
+
+void client_session::kill(std::string_view reason) {
+    if (closed_) {
+        return;
+    }
+    close_reason_ = std::string(reason);
+    closed_ = true;
+    wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees closed_
+    error_code ec;
+    socket_.close(ec);
+}
+
+bool client_session::peer_is_own_user() const {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(const_cast<net::stream_socket&>(socket_).native_handle(), SOL_SOCKET,
+                     SO_PEERCRED, &cred, &len) != 0) {
+        return false;
+    }
+    return cred.uid == ::getuid();
 }
 
 client_session::~client_session() = default;
@@ -105,6 +149,7 @@ void client_session::wake(pool::server_slot* slot) {
 
 void client_session::link_to(pool::server_slot* slot) {
     auto* server = static_cast<server_connection*>(slot);
+    ++pool_->stats().server_assignment_count;
     server_ = server->shared_from_this();
     server_->attach(shared_from_this());
 }
@@ -220,6 +265,13 @@ net::awaitable<void> client_session::run_session() {
     }
     logged_in_ = true;
     wait_timer_.cancel();
+    if (is_admin_) {
+        if (!co_await welcome_console()) {
+            co_return;
+        }
+        co_await serve_console();
+        co_return;
+    }
     pool_ = owner_.pool_for(database_, user_);
     if (pool_ == nullptr) {  // the entry vanished in a reload during authentication
         co_await no_such_database();
@@ -295,6 +347,8 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
                        "no PostgreSQL user name specified in startup packet");
         co_return false;
     }
+    application_name_ = std::string(sp.param("application_name"));
+    is_admin_ = database_ == "pgbouncer";
     for (const auto& [name, value] : sp.params) {
         bool ok = name.starts_with("_pq_.");
         for (auto a : accepted_params) {
@@ -324,10 +378,25 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
                        "raise max_client_conn, or have the application open fewer connections");
         co_return false;
     }
+    if (is_admin_) {
+        co_return true;
+    }
+    if (owner_.shutting_down() != shutdown_mode::none) {
+        co_await fatal(sqlstate::cannot_connect_now, "pooler is shutting down",
+                       "connect again in a moment (to the new process, after a restart)");
+        co_return false;
+    }
     // Only the name is checked here; the pool is made after authentication, so clients
     // that never log in cannot create pools (and memory) for made-up users.
     if (owner_.cfg().find_database(database_) == nullptr) {
         co_await no_such_database();
+        co_return false;
+    }
+    if (owner_.is_disabled(database_)) {
+        co_await fatal(sqlstate::cannot_connect_now,
+                       fmt::format("database \"{}\" is disabled", database_),
+                       "an administrator ran DISABLE on it; ENABLE in the admin console lets "
+                       "clients in again");
         co_return false;
     }
     co_return true;
@@ -376,6 +445,11 @@ net::awaitable<bool> client_session::authenticate() {
         co_return false;
     };
     protocol::byte_buffer out;
+    // The console's own user needs no password on the unix socket when it runs as the
+    // same OS user as the pooler (the way init scripts and restarts reach it).
+    if (is_admin_ && is_unix_ && user_ == "pgbouncer" && peer_is_own_user()) {
+        co_return true;
+    }
     switch (s.auth) {
         case config::auth_type::any:
             co_return true;
@@ -536,6 +610,9 @@ net::awaitable<bool> client_session::welcome() {
     }
     key_ = owner_.register_client(this);
     registered_ = true;
+    pool_->client_joined();
+    joined_pool_ = true;
+    ++pool_->stats().client_login_count;
     protocol::byte_buffer out;
     protocol::append_auth_request(out, protocol::auth_request::ok);
     for (const auto& [name, value] : pool_->server_params()) {
@@ -549,10 +626,12 @@ net::awaitable<bool> client_session::welcome() {
 
 bool client_session::try_acquire() {
     woken_ = false;
+    request_time_ = std::time(nullptr);
     if (auto* slot = pool_->acquire(*this)) {
         link_to(slot);
         return true;
     }
+    wait_started_us = stats::now_us();
     auto timeout = owner_.settings().query_wait_timeout;
     if (timeout > config::duration::zero()) {
         wait_timer_.expires_after(timeout);
@@ -583,6 +662,7 @@ client_session::wait_result client_session::end_wait() {
         s->client_gone();
         return wait_result::client_gone;
     }
+    pool_->stats().wait_time += static_cast<std::uint64_t>(stats::now_us() - wait_started_us);
     return wait_result::served;
 }
 
@@ -688,7 +768,7 @@ net::awaitable<void> client_session::forward() {
                 co_return;
             }
             if (r.status == scan_status::message) {
-                server_->link().on_client_message(r.tag);
+                server_->on_client_message(r.tag);
             }
             buf_.advance(r.consumed());
         }
@@ -718,6 +798,108 @@ net::awaitable<void> client_session::forward() {
             co_return;
         }
         buf_.commit(n);
+        pool_->stats().client_bytes += n;
+    }
+}
+
+net::awaitable<bool> client_session::welcome_console() {
+    const auto& s = owner_.settings();
+    auto listed = [&](const std::vector<std::string>& names) {
+        return std::find(names.begin(), names.end(), user_) != names.end();
+    };
+    const bool own_socket_user = is_unix_ && user_ == "pgbouncer" && peer_is_own_user();
+    admin_user_ = own_socket_user || listed(s.admin_users);
+    // auth_type = any lets everyone in, read-only unless listed in admin_users.
+    const bool may_read = listed(s.stats_users) || s.auth == config::auth_type::any;
+    if (!admin_user_ && !may_read) {
+        co_await fatal(sqlstate::invalid_authorization,
+                       fmt::format("not allowed: user \"{}\" may not use the admin console",
+                                   user_),
+                       "add the user to admin_users (all commands) or stats_users (SHOW only) "
+                       "in the pooler's config");
+        co_return false;
+    }
+    ++owner_.admin_stats().client_login_count;
+    key_ = owner_.register_client(this);
+    registered_ = true;
+    protocol::byte_buffer out;
+    protocol::append_auth_request(out, protocol::auth_request::ok);
+    const std::string server_version = fmt::format("{}/sabakan", version);
+    const std::pair<std::string_view, std::string_view> params[] = {
+        {"server_version", server_version},
+        {"client_encoding", "UTF8"},
+        {"server_encoding", "UTF8"},
+        {"DateStyle", "ISO"},
+        {"TimeZone", "GMT"},
+        {"standard_conforming_strings", "on"},
+        {"is_superuser", "on"},
+    };
+    for (const auto& [name, value] : params) {
+        protocol::append_parameter_status(out, name, value);
+    }
+    protocol::append_backend_key_data(out, key_);
+    protocol::append_ready_for_query(out, protocol::transaction_status::idle);
+    co_await send(out);
+    co_return !closed_;
+}
+
+net::awaitable<void> client_session::serve_console() {
+    console* con = owner_.admin_console();
+    // Console queries are read whole; one longer than the buffer is refused.
+    protocol::frame_scanner scanner(protocol::tag_set{'Q'}, buf_.capacity(),
+                                    static_cast<std::uint32_t>(buf_.capacity() - 1));
+    protocol::byte_buffer out;
+    for (;;) {
+        auto r = scanner.next(buf_.unparsed());
+        if (r.status == scan_status::need_more) {
+            error_code ec;
+            auto space = buf_.free_space();
+            auto n = co_await socket_.async_read_some(
+                asio::buffer(space.data(), space.size()),
+                asio::redirect_error(asio::use_awaitable, ec));
+            if (ec || n == 0 || closed_) {
+                co_return;
+            }
+            buf_.commit(n);
+            continue;
+        }
+        if (r.status != scan_status::message || !r.whole) {
+            co_await fatal(sqlstate::protocol_violation,
+                           "invalid or oversized message for the admin console",
+                           "console commands are short simple queries, such as SHOW POOLS;");
+            co_return;
+        }
+        buf_.advance(r.consumed());
+        buf_.discard_parsed();
+        if (static_cast<protocol::frontend_tag>(r.tag) == protocol::frontend_tag::terminate) {
+            co_return;
+        }
+        if (static_cast<protocol::frontend_tag>(r.tag) != protocol::frontend_tag::query ||
+            con == nullptr) {
+            co_await fatal(sqlstate::feature_not_supported,
+                           "extended query protocol not supported by admin console",
+                           "use the simple query protocol (psql does), e.g. psql -c 'SHOW POOLS'");
+            co_return;
+        }
+        auto text = protocol::as_text(r.body());
+        if (!text.empty() && text.back() == '\0') {
+            text.remove_suffix(1);
+        }
+        auto& st = owner_.admin_stats();
+        ++st.query_count;
+        ++st.xact_count;
+        st.client_bytes += r.consumed();
+        request_time_ = std::time(nullptr);
+        const bool keep = co_await con->execute(*this, std::string(text), out);
+        if (keep && !closed_) {
+            protocol::append_ready_for_query(out, protocol::transaction_status::idle);
+        }
+        st.server_bytes += out.size();
+        co_await send(out);
+        if (!keep || closed_) {
+            close_reason_ = close_reason_.empty() ? "admin console command" : close_reason_;
+            co_return;
+        }
     }
 }
 
@@ -755,6 +937,10 @@ void client_session::finish() {
     }
     if (pool_ != nullptr) {
         pool_->cancel_wait(*this);
+        if (joined_pool_) {
+            pool_->client_left();
+            joined_pool_ = false;
+        }
     }
     if (server_) {
         auto s = server_;

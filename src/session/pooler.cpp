@@ -34,12 +34,45 @@ std::uint64_t key_bits(protocol::cancel_key k) noexcept {
 
 pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
                std::shared_ptr<const auth::userlist> users)
-    : io_(io), cfg_(std::move(cfg)), users_(std::move(users)) {}
+    : io_(io),
+      cfg_(std::move(cfg)),
+      users_(std::move(users)),
+      stats_timer_(io),
+      shutdown_timer_(io),
+      last_period_us_(stats::now_us()),
+      started_us_(last_period_us_) {
+    arm_stats_timer();
+}
 
 pooler::~pooler() {
     for (const auto& path : unix_socket_paths_) {
         ::unlink(path.c_str());
     }
+    clients_.clear();
+    servers_.clear();
+}
+
+std::shared_ptr<const auth::userlist> pooler::load_users(const config::config& cfg) {
+    if (cfg.bouncer.auth_file.empty()) {
+        return std::make_shared<auth::userlist>();
+    }
+    return std::make_shared<auth::userlist>(auth::load_userlist(cfg.bouncer.auth_file));
+}
+
+void pooler::add(client_session& c) noexcept {
+    clients_.push_back(c);
+}
+
+void pooler::add(server_connection& s) noexcept {
+    servers_.push_back(s);
+}
+
+int pooler::login_client_count() const noexcept {
+    int n = 0;
+    for (const auto& c : clients_) {
+        n += c.logged_in() ? 0 : 1;
+    }
+    return n;
 }
 
 pool::pool_settings pooler::settings_for(const config::database_entry& db,
@@ -65,6 +98,33 @@ pool::pool_settings pooler::settings_for(const config::database_entry& db,
     return out;
 }
 
+server_target pooler::target_for(const config::database_entry& db, std::string_view database,
+                                 const std::string& server_user) const {
+    server_target t;
+    t.host = db.host;
+    t.port = db.port;
+    t.dbname = db.dbname.empty() ? std::string(database) : db.dbname;
+    t.user = server_user;
+    if (!db.user.empty() && !db.password.empty()) {
+        t.password = db.password;
+    } else if (const std::string* secret = users_->find(server_user)) {
+        t.password = *secret;
+    }
+    if (!db.client_encoding.empty()) {
+        t.startup_extra.emplace_back("client_encoding", db.client_encoding);
+    }
+    if (!db.datestyle.empty()) {
+        t.startup_extra.emplace_back("datestyle", db.datestyle);
+    }
+    if (!db.timezone.empty()) {
+        t.startup_extra.emplace_back("timezone", db.timezone);
+    }
+    if (!db.application_name.empty()) {
+        t.startup_extra.emplace_back("application_name", db.application_name);
+    }
+    return t;
+}
+
 backend_pool* pooler::pool_for(std::string_view database, std::string_view user) {
     const config::database_entry* db = cfg_->find_database(database);
     if (db == nullptr) {
@@ -75,30 +135,11 @@ backend_pool* pooler::pool_for(std::string_view database, std::string_view user)
     if (auto it = pools_.find(key); it != pools_.end()) {
         return it->second.get();
     }
-    server_target t;
-    t.host = db->host;
-    t.port = db->port;
-    t.dbname = db->dbname.empty() ? std::string(database) : db->dbname;
-    t.user = server_user;
-    if (!db->user.empty() && !db->password.empty()) {
-        t.password = db->password;
-    } else if (const std::string* secret = users_->find(server_user)) {
-        t.password = *secret;
-    }
-    if (!db->client_encoding.empty()) {
-        t.startup_extra.emplace_back("client_encoding", db->client_encoding);
-    }
-    if (!db->datestyle.empty()) {
-        t.startup_extra.emplace_back("datestyle", db->datestyle);
-    }
-    if (!db->timezone.empty()) {
-        t.startup_extra.emplace_back("timezone", db->timezone);
-    }
-    if (!db->application_name.empty()) {
-        t.startup_extra.emplace_back("application_name", db->application_name);
-    }
     auto p = std::make_unique<backend_pool>(key.first, key.second, settings_for(*db, server_user),
-                                            *this, std::move(t));
+                                            *this, target_for(*db, database, server_user));
+    if (is_paused(database)) {
+        p->pause();
+    }
     auto* raw = p.get();
     pools_.emplace(std::move(key), std::move(p));
     return raw;
@@ -116,9 +157,279 @@ void pooler::reload(std::shared_ptr<const config::config> cfg,
     cfg_ = std::move(cfg);
     users_ = std::move(users);
     for (auto& [key, p] : pools_) {
-        if (const auto* db = cfg_->find_database(key.first)) {
-            p->set_settings(settings_for(*db, key.second));
+        const auto* db = cfg_->find_database(key.first);
+        if (db == nullptr) {
+            // Its clients keep being served by the old target until they leave; the
+            // servers they use are closed as they are released.
+            p->retire_servers();
+            close_idle(*p, "database removed from the config");
+            continue;
         }
+        p->set_settings(settings_for(*db, key.second));
+        auto target = target_for(*db, key.first, key.second);
+        if (!(target == p->target())) {
+            p->set_target(std::move(target));
+            p->retire_servers();
+            close_idle(*p, "database's config changed");
+        }
+    }
+}
+
+void pooler::set_config_source(std::string path, log::options base) {
+    config_path_ = std::move(path);
+    log_base_ = std::move(base);
+}
+
+bool pooler::reload_from_file() {
+    try {
+        auto fresh = std::make_shared<config::config>(config::load(config_path_));
+        for (auto key : config::keep_startup_settings(fresh->bouncer, cfg_->bouncer)) {
+            log::warning("{} changed in {}; it takes effect only after a restart", key,
+                         config_path_);
+        }
+        auto fresh_users = load_users(*fresh);
+        log::options lo = log_base_;
+        lo.file = fresh->bouncer.logfile;
+        if (fresh->bouncer.verbose > lo.verbose) {
+            lo.verbose = fresh->bouncer.verbose;
+        }
+        std::string error;
+        if (!log::configure(lo, &error)) {
+            log::error("{} (check logfile in {}); still logging where it did", error,
+                       config_path_);
+        }
+        reload(std::move(fresh), std::move(fresh_users));
+        log::info("configuration reloaded from {}", config_path_);
+        return true;
+    } catch (const std::exception& e) {
+        log::error("RELOAD failed, keeping the running configuration: {}", e.what());
+        return false;
+    }
+}
+
+template <typename F>
+void pooler::for_pools(const std::string& db, F&& f) {
+    for (auto& [key, p] : pools_) {
+        if (db.empty() || key.first == db) {
+            f(*p);
+        }
+    }
+}
+
+void pooler::close_idle(backend_pool& p, std::string_view reason) {
+    while (auto* slot = p.pop_idle()) {
+        static_cast<server_connection*>(slot)->close(reason);
+    }
+}
+
+void pooler::pause(const std::string& db) {
+    if (db.empty()) {
+        all_paused_ = true;
+    } else {
+        paused_.insert(db);
+    }
+    for_pools(db, [&](backend_pool& p) {
+        p.pause();
+        close_idle(p, "database paused");
+    });
+}
+
+void pooler::resume(const std::string& db) {
+    if (db.empty()) {
+        all_paused_ = false;
+        paused_.clear();
+        suspended_ = false;
+    } else {
+        paused_.erase(db);
+    }
+    for_pools(db, [&](backend_pool& p) {
+        if (!is_paused(p.database())) {
+            p.resume();
+        }
+    });
+}
+
+bool pooler::is_paused(std::string_view db) const {
+    return all_paused_ || paused_.contains(std::string(db));
+}
+
+bool pooler::drained(const std::string& db) {
+    bool none = true;
+    for_pools(db, [&](backend_pool& p) { none = none && p.server_count() == 0; });
+    return none;
+}
+
+void pooler::set_disabled(const std::string& db, bool disabled) {
+    if (disabled) {
+        disabled_.insert(db);
+    } else {
+        disabled_.erase(db);
+    }
+}
+
+void pooler::reconnect(const std::string& db) {
+    for_pools(db, [&](backend_pool& p) {
+        p.retire_servers();
+        close_idle(p, "RECONNECT");
+    });
+}
+
+bool pooler::none_close_needed(const std::string& db) {
+    bool none = true;
+    for_pools(db, [&](backend_pool& p) {
+        p.for_each_server([&](pool::server_slot& s) { none = none && !s.close_needed(); });
+    });
+    return none;
+}
+
+void pooler::kill(const std::string& db) {
+    pause(db);
+    // Collect first: killing a client ends its session, which may unlink it from the list.
+    std::vector<std::shared_ptr<client_session>> doomed;
+    for (auto& c : clients_) {
+        if (!c.is_admin() && (db.empty() || c.database() == db)) {
+            doomed.push_back(c.shared_from_this());
+        }
+    }
+    for (auto& c : doomed) {
+        c->kill("database killed by admin (KILL)");
+    }
+    std::vector<std::shared_ptr<server_connection>> servers;
+    for (auto& s : servers_) {
+        if (db.empty() || s.pool().database() == db) {
+            servers.push_back(s.shared_from_this());
+        }
+    }
+    for (auto& s : servers) {
+        s->close("database killed by admin (KILL)");
+    }
+}
+
+bool pooler::kill_client(std::uint64_t id) {
+    for (auto& c : clients_) {
+        if (c.id() == id) {
+            auto keep = c.shared_from_this();
+            if (auto* s = c.server()) {
+                s->close("its client was killed by admin (KILL_CLIENT)");
+            }
+            keep->kill("killed by admin (KILL_CLIENT)");
+            return true;
+        }
+    }
+    return false;
+}
+
+void pooler::shutdown(shutdown_mode mode) {
+    if (mode == shutdown_mode::none) {
+        exiting_ = true;
+        stop_listening();
+        io_.stop();
+        return;
+    }
+    shutdown_ = mode;
+    stop_listening(/*keep_unix=*/true);
+    if (mode == shutdown_mode::wait_for_servers) {
+        pause("");
+        std::vector<std::shared_ptr<client_session>> queued;
+        for (auto& c : clients_) {
+            if (c.waiting()) {
+                queued.push_back(c.shared_from_this());
+            }
+        }
+        for (auto& c : queued) {
+            c->kill("pooler is shutting down");
+        }
+    }
+    arm_shutdown_check();
+}
+
+void pooler::arm_shutdown_check() {
+    // Checked a few times a second rather than on every close: shutdowns are rare, and
+    // the hot paths stay free of the check.
+    shutdown_timer_.expires_after(std::chrono::milliseconds(50));
+    shutdown_timer_.async_wait([this](const error_code& ec) {
+        if (ec) {
+            return;
+        }
+        bool done = false;
+        if (shutdown_ == shutdown_mode::wait_for_servers) {
+            done = drained("");
+        } else {
+            done = std::none_of(clients_.begin(), clients_.end(),
+                                [](const client_session& c) { return !c.is_admin(); });
+        }
+        if (done) {
+            log::info("shutdown: {}; exiting",
+                      shutdown_ == shutdown_mode::wait_for_servers ? "all servers released"
+                                                                   : "all clients gone");
+            shutdown(shutdown_mode::none);
+            return;
+        }
+        arm_shutdown_check();
+    });
+}
+
+std::vector<std::string> pooler::database_names() const {
+    std::vector<std::string> names;
+    for (const auto& db : cfg_->databases) {
+        if (db.name != "*") {
+            names.push_back(db.name);
+        }
+    }
+    for (const auto& [key, p] : pools_) {
+        if (std::find(names.begin(), names.end(), key.first) == names.end()) {
+            names.push_back(key.first);  // made through the "*" entry
+        }
+    }
+    return names;
+}
+
+std::map<std::string, stats::counters> pooler::totals_by_database() const {
+    std::map<std::string, stats::counters> out;
+    for (const auto& [key, p] : pools_) {
+        out[key.first] += p->stats();
+    }
+    out["pgbouncer"] += admin_stats_;
+    return out;
+}
+
+void pooler::arm_stats_timer() {
+    auto period = cfg_->bouncer.stats_period;
+    if (period < std::chrono::seconds(1)) {
+        period = std::chrono::seconds(1);
+    }
+    stats_timer_.expires_after(period);
+    stats_timer_.async_wait([this](const error_code& ec) {
+        if (!ec) {
+            on_stats_period();
+            arm_stats_timer();
+        }
+    });
+}
+
+void pooler::on_stats_period() {
+    const std::int64_t now = stats::now_us();
+    const auto period = static_cast<std::uint64_t>(now - last_period_us_);
+    auto totals = totals_by_database();
+    averages_.clear();
+    stats::counters all_now;
+    stats::counters all_before;
+    for (const auto& [db, t] : totals) {
+        averages_[db] = stats::averages(t, last_totals_[db], period);
+        all_now += t;
+        all_before += last_totals_[db];
+    }
+    last_totals_ = std::move(totals);
+    last_period_us_ = now;
+    averages_total_ = stats::averages(all_now, all_before, period);
+    if (cfg_->bouncer.log_stats) {
+        const auto& a = averages_total_;
+        log::info(
+            "stats: {} xacts/s, {} queries/s, {} client parses/s, {} server parses/s, {} "
+            "binds/s, in {} B/s, out {} B/s, xact {} us, query {} us, wait {} us",
+            a.xact_count, a.query_count, a.client_parse_count, a.server_parse_count,
+            a.bind_count, a.client_bytes, a.server_bytes, a.xact_time, a.query_time,
+            a.wait_time);
     }
 }
 
@@ -286,10 +597,13 @@ void pooler::listen() {
     }
 }
 
-void pooler::stop_listening() {
+void pooler::stop_listening(bool keep_unix) {
     error_code ec;
     for (auto& a : tcp_acceptors_) {
         a->close(ec);
+    }
+    if (keep_unix) {
+        return;
     }
     for (auto& a : unix_acceptors_) {
         a->close(ec);

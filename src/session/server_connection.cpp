@@ -10,6 +10,8 @@
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
 
+#include "address.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -56,7 +58,38 @@ server_connection::server_connection(pooler& owner, backend_pool& pool)
       socket_(owner.io()),
       buf_(buffer_size(owner.settings())),
       scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
-      id_(owner.next_connection_id()) {}
+      id_(owner.next_connection_id()),
+      connect_time_(std::time(nullptr)) {
+    owner.add(*this);
+}
+
+std::pair<std::string, int> server_connection::local_address() const {
+    return detail::local_end(socket_);
+}
+
+std::pair<std::string, int> server_connection::peer_address() const {
+    auto a = detail::split_endpoint(endpoint_);
+    if (a.first == "unix") {
+        a.second = pool_.target().port;
+    }
+    return a;
+}
+
+void server_connection::count_ready_for_query() noexcept {
+    auto& st = pool_.stats();
+    const std::int64_t now = stats::now_us();
+    ++st.query_count;
+    if (query_started_us_ != 0) {
+        st.query_time += static_cast<std::uint64_t>(now - query_started_us_);
+    }
+    // A pipeline's next query starts as soon as the previous one is answered.
+    query_started_us_ = link_.rfq_pending > 0 ? now : 0;
+    if (link_.status == 'I' && xact_started_us_ != 0) {
+        ++st.xact_count;
+        st.xact_time += static_cast<std::uint64_t>(now - xact_started_us_);
+        xact_started_us_ = 0;
+    }
+}
 
 server_connection::~server_connection() = default;
 
@@ -77,6 +110,9 @@ void server_connection::start() {
 void server_connection::attach(std::shared_ptr<client_session> c) {
     client_ = std::move(c);
     link_ = link_state{};
+    request_time_ = std::time(nullptr);
+    query_started_us_ = 0;
+    xact_started_us_ = 0;
 }
 
 void server_connection::detach() {
@@ -88,7 +124,14 @@ void server_connection::detach() {
 
 void server_connection::release() {
     detach();
-    pool_.release(*this);
+    return_to_pool();
+}
+
+void server_connection::return_to_pool() {
+    if (!pool_.release(*this)) {
+        close(pool_.paused() ? "database paused"
+                             : "close_needed: the database's config changed, or RECONNECT");
+    }
 }
 
 void server_connection::close(std::string_view reason) {
@@ -136,7 +179,7 @@ void server_connection::after_client_left() {
             asio::detached);
         return;
     }
-    pool_.release(*this);
+    return_to_pool();
 }
 
 net::awaitable<void> server_connection::send_reset_query() {
@@ -190,7 +233,9 @@ net::awaitable<void> server_connection::run() {
     }
     logged_in_ = true;
     log::debug("S-{}: {}/{} new server connection", id_, pool_.database(), pool_.user());
-    pool_.login_done(*this);
+    if (!pool_.login_done(*this)) {
+        close("close_needed: the database's config changed, or it was paused");
+    }
     co_await forward();
 
     // The read loop ended: the socket is closed or broken.
@@ -456,8 +501,8 @@ bool server_connection::consume_unlinked() {
                     close("server_reset_query left the server in a transaction");
                     return false;
                 }
-                pool_.release(*this);
-                return true;
+                return_to_pool();
+                return !closed_;
             }
             if (tag == backend_tag::error_response) {
                 // A reset that failed leaves state behind that the next client must not see.
@@ -500,6 +545,7 @@ net::awaitable<void> server_connection::forward() {
             }
             continue;
         }
+        pool_.stats().server_bytes += n;
 
         for (;;) {
             auto r = scanner_.next(buf_.unparsed());
@@ -520,6 +566,7 @@ net::awaitable<void> server_connection::forward() {
                 static_cast<backend_tag>(r.tag) == backend_tag::ready_for_query && r.whole &&
                 r.length == 5) {
                 link_.on_ready_for_query(static_cast<char>(r.body()[0]));
+                count_ready_for_query();
                 if (statement_mode && link_.status != 'I') {
                     close("transaction blocks not allowed in statement pooling mode");
                     co_return;

@@ -194,6 +194,11 @@ struct settings {
     std::string conffile;
     int peer_id = 0;
 
+    /// The list keys (admin_users, listen_addr, ...) as last written in the file or by SET,
+    /// keyed by setting name: SHOW CONFIG prints a list the way it was typed, blanks and empty
+    /// items included, as PgBouncer does. A key that was never set has no entry.
+    std::map<std::string, std::string, std::less<>> list_text;
+
     friend bool operator==(const settings&, const settings&) = default;
 };
 
@@ -252,5 +257,28 @@ std::span<const setting_info> setting_list() noexcept;
 /// (listen_*, pkt_buf, unix_socket_*, ...), and returns the names of those whose value the
 /// new file changed, so the caller can say they were ignored.
 std::vector<std::string_view> keep_startup_settings(settings& fresh, const settings& running);
+
+/// One SHOW CONFIG row: PgBouncer's columns key, value, default, changeable. nullopt in value
+/// or default_value is SQL NULL. PgBouncer shows NULL for the string keys whose built-in
+/// default is "unset" (auth_file, auth_user, user, conffile, ...) while they are empty, and in
+/// the default column of verbose.
+struct config_row {
+    std::string key;
+    std::optional<std::string> value;
+    std::optional<std::string> default_value;
+    bool changeable = true;  // "yes": RELOAD and SET apply it; "no": it needs a restart
+};
+
+/// Every `[pgbouncer]` key in SHOW CONFIG order (alphabetical, as setting_list()), with the
+/// running value and the default formatted as PgBouncer formats them: numbers and 0/1 flags in
+/// decimal (unix_socket_mode too, though its default reads 0777), times as seconds in C's %g,
+/// names in their canonical spelling, strings and lists as written.
+std::vector<config_row> show_config(const settings& running);
+
+/// SET key = value from the admin console: applies one reloadable setting to `s`, reading
+/// `value` as the config file would. Returns an empty string on success, else the message to
+/// show (unknown key, bad value, or the key needs a restart), which starts with the key.
+/// `s` is unchanged on failure.
+std::string set_setting(settings& s, std::string_view key, std::string_view value);
 
 }  // namespace sabakan::config

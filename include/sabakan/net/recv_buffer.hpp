@@ -52,6 +52,10 @@ public:
     void discard_parsed() noexcept { mark_sent(); }
 
     bool has_unparsed() const noexcept { return parsed_ < received_; }
+    // The cursors themselves, for SHOW SOCKETS.
+    std::size_t sent_pos() const noexcept { return sent_; }
+    std::size_t parsed_pos() const noexcept { return parsed_; }
+    std::size_t received_pos() const noexcept { return received_; }
     bool full() const noexcept { return received_ == capacity_ && sent_ == 0; }
 
     void compact() noexcept {

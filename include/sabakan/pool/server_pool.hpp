@@ -5,10 +5,12 @@
 #pragma once
 
 #include <sabakan/config/config.hpp>
+#include <sabakan/stats/counters.hpp>
 
 #include <boost/intrusive/list.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,9 @@ class server_slot {
 public:
     server_state state() const noexcept { return state_; }
     server_pool* pool() const noexcept { return pool_; }
+    /// The pool's target changed (RELOAD, RECONNECT) since this server logged in: it is
+    /// closed when next released instead of serving again.
+    bool close_needed() const noexcept;
 
     list_hook pool_hook_;
 
@@ -38,6 +43,7 @@ private:
     friend class server_pool;
     server_state state_ = server_state::unlinked;
     server_pool* pool_ = nullptr;
+    std::uint64_t generation_ = 0;
 };
 
 /// A client waiting for a server; the session layer implements wake().
@@ -50,6 +56,7 @@ public:
     bool waiting() const noexcept { return wait_hook_.is_linked(); }
 
     list_hook wait_hook_;
+    std::int64_t wait_started_us = 0;  // steady clock; set by the session when it queues
 
 protected:
     ~waiter() = default;
@@ -87,6 +94,16 @@ public:
     const pool_settings& settings() const noexcept { return settings_; }
     void set_settings(const pool_settings& s) noexcept { settings_ = s; }
 
+    /// Paused (PAUSE, KILL, shutdown): no server is lent or opened; servers are closed as
+    /// they are released. resume() serves the queue again.
+    bool paused() const noexcept { return paused_; }
+    void pause() noexcept { paused_ = true; }
+    void resume();
+    /// Every server logged in before this call is closed when released (RELOAD of a changed
+    /// target, RECONNECT); new logins are unaffected.
+    void retire_servers() noexcept { ++generation_; }
+    bool is_current(const server_slot& s) const noexcept { return s.generation_ == generation_; }
+
     /// A server for `w` now (marked active), or nullptr after queueing `w` (FIFO) and,
     /// when the pool has room, asking the connector for a new server.
     server_slot* acquire(waiter& w);
@@ -94,11 +111,14 @@ public:
     void cancel_wait(waiter& w) noexcept;
 
     /// An active server is clean again: lend it to the first waiter, else make it idle.
-    void release(server_slot& s);
+    /// Returns false when instead it left the pool and must be closed (paused pool, or
+    /// retired by retire_servers()).
+    [[nodiscard]] bool release(server_slot& s);
     /// The connector's new server (state login).
     void add_login(server_slot& s);
-    /// Login finished: the server serves the first waiter or becomes idle.
-    void login_done(server_slot& s);
+    /// Login finished: the server serves the first waiter or becomes idle. Returns false,
+    /// as release() does, when it must be closed instead.
+    [[nodiscard]] bool login_done(server_slot& s);
     /// Login failed: the server leaves the pool and every waiter is woken with nullptr.
     void login_failed(server_slot& s, std::string error);
     /// A server left the pool (closed, or dirty after its client vanished).
@@ -116,6 +136,27 @@ public:
     std::size_t server_count() const noexcept {
         return idle_.size() + active_.size() + login_.size();
     }
+    /// The first queued client (longest wait), or nullptr.
+    const waiter* first_waiter() const noexcept {
+        return waiting_.empty() ? nullptr : &waiting_.front();
+    }
+    /// Calls f(server_slot&) for every server in the pool, in state order.
+    template <typename F>
+    void for_each_server(F&& f) {
+        for (auto* l : {&active_, &idle_, &login_}) {
+            for (auto& s : *l) {
+                f(s);
+            }
+        }
+    }
+
+    /// Logged-in clients of this pool (waiting, linked or idle).
+    std::size_t client_count() const noexcept { return clients_; }
+    void client_joined() noexcept { ++clients_; }
+    void client_left() noexcept { --clients_; }
+
+    stats::counters& stats() noexcept { return stats_; }
+    const stats::counters& stats() const noexcept { return stats_; }
 
     /// Parameters the first server login reported; sent to clients at login.
     const std::vector<std::pair<std::string, std::string>>& server_params() const noexcept {
@@ -150,6 +191,10 @@ private:
     waiter_list waiting_;
     std::string last_error_;
     std::vector<std::pair<std::string, std::string>> server_params_;
+    stats::counters stats_;
+    std::size_t clients_ = 0;
+    std::uint64_t generation_ = 0;
+    bool paused_ = false;
 };
 
 }  // namespace sabakan::pool

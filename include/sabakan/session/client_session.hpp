@@ -10,7 +10,10 @@
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/session/registry_hook.hpp>
 
+#include <cstdint>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -33,6 +36,25 @@ public:
     const std::string& database() const noexcept { return database_; }
     const std::string& peer() const noexcept { return peer_; }
     std::uint64_t id() const noexcept { return id_; }
+    bool is_unix() const noexcept { return is_unix_; }
+    bool is_admin() const noexcept { return is_admin_; }
+    /// May run every console command (admin_users); otherwise only SHOW (stats_users).
+    bool is_admin_user() const noexcept { return admin_user_; }
+    bool logged_in() const noexcept { return logged_in_; }
+    const std::string& application_name() const noexcept { return application_name_; }
+    backend_pool* pool() const noexcept { return pool_; }
+    std::time_t connect_time() const noexcept { return connect_time_; }
+    std::time_t request_time() const noexcept { return request_time_; }
+    /// The local end of the socket as "addr" and port ("unix" for the unix socket).
+    std::pair<std::string, int> local_address() const;
+    /// The peer's address and port, split ("unix" and the listen port for the socket).
+    std::pair<std::string, int> peer_address() const;
+    const net::recv_buffer& buffer() const noexcept { return buf_; }
+    /// Closes the connection (KILL, KILL_CLIENT, shutdown); its server is closed with it
+    /// unless it was clean.
+    void kill(std::string_view reason);
+
+    registry_hook registry_hook_;
 
     /// The pool lends a server (or nullptr when none can be had).
     void wake(pool::server_slot* server) override;
@@ -63,6 +85,10 @@ private:
     /// After a wait for a server: whether the client hung up meanwhile.
     bool left_while_waiting();
     net::awaitable<void> forward();
+    /// The admin console: simple queries in, answers out, until the client leaves.
+    net::awaitable<void> serve_console();
+    net::awaitable<bool> welcome_console();
+    bool peer_is_own_user() const;
     net::awaitable<void> handle_cancel(protocol::cancel_key key);
     net::awaitable<void> send(protocol::byte_buffer& out);
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
@@ -83,6 +109,12 @@ private:
     bool counted_ = false;
     bool logged_in_ = false;
     bool is_unix_;
+    bool is_admin_ = false;
+    bool admin_user_ = false;
+    bool joined_pool_ = false;
+    std::time_t connect_time_ = 0;
+    std::time_t request_time_ = 0;
+    std::string application_name_;
     protocol::cancel_key key_;
     std::uint64_t id_;
     std::string user_;

@@ -5,20 +5,46 @@
 
 #include <sabakan/auth/userlist.hpp>
 #include <sabakan/config/config.hpp>
+#include <sabakan/core/log.hpp>
 #include <sabakan/net/asio.hpp>
 #include <sabakan/pool/server_pool.hpp>
+#include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/session/client_session.hpp>
+#include <sabakan/session/server_connection.hpp>
+
+#include <boost/intrusive/list.hpp>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace sabakan::session {
 
-class client_session;
+
+/// The admin console (database "pgbouncer"): the admin layer implements it, so the session
+/// layer only knows that a query goes in and an answer comes out.
+class console {
+public:
+    /// Runs one simple-protocol query from an admin client and appends the whole answer
+    /// (rows, CommandComplete or ErrorResponse; no ReadyForQuery) to `out`. May wait (PAUSE,
+    /// WAIT_CLOSE). Returns false when the client must be disconnected afterwards.
+    virtual net::awaitable<bool> execute(client_session& client, std::string query,
+                                         protocol::byte_buffer& out) = 0;
+
+protected:
+    ~console() = default;
+};
+
+enum class shutdown_mode : std::uint8_t {
+    none,
+    wait_for_servers,  // SIGINT, SHUTDOWN WAIT_FOR_SERVERS: exit once servers are released
+    wait_for_clients,  // SIGTERM, SHUTDOWN WAIT_FOR_CLIENTS: exit once clients have left
+};
 
 /// Where and as whom a pool's servers log in.
 struct server_target {
@@ -28,6 +54,8 @@ struct server_target {
     std::string user;
     std::string password;  // plain password or md5 secret; empty: none known
     std::vector<std::pair<std::string, std::string>> startup_extra;  // client_encoding, ...
+
+    friend bool operator==(const server_target&, const server_target&) = default;
 };
 
 /// A pool together with what its servers connect to.
@@ -37,6 +65,7 @@ public:
                  server_target target)
         : server_pool(std::move(database), std::move(user), s, c), target_(std::move(target)) {}
     const server_target& target() const noexcept { return target_; }
+    void set_target(server_target t) { target_ = std::move(t); }
 
 private:
     server_target target_;
@@ -52,15 +81,89 @@ public:
     const config::config& cfg() const noexcept { return *cfg_; }
     const config::settings& settings() const noexcept { return cfg_->bouncer; }
     const auth::userlist& users() const noexcept { return *users_; }
+    std::shared_ptr<const auth::userlist> users_ptr() const noexcept { return users_; }
 
     /// Binds every listener; throws std::system_error naming the address on failure.
     void listen();
-    void stop_listening();
+    /// Closes the TCP listeners; the unix socket too unless `keep_unix` (admin logins
+    /// during a shutdown).
+    void stop_listening(bool keep_unix = false);
 
-    /// Replaces the configuration and userlist (RELOAD/SIGHUP). Existing pools keep
-    /// their servers; their sizes and modes follow the new settings.
+    /// Replaces the configuration and userlist. Existing pools keep their servers; their
+    /// sizes and modes follow the new settings; a pool whose server target changed retires
+    /// its servers (closed as they are released).
     void reload(std::shared_ptr<const config::config> cfg,
                 std::shared_ptr<const auth::userlist> users);
+    /// The auth_file `cfg` names, read; an empty userlist when it names none. Throws on a
+    /// file that cannot be read or parsed.
+    static std::shared_ptr<const auth::userlist> load_users(const config::config& cfg);
+    /// Where RELOAD and SIGHUP read from, and the log options the command line set.
+    void set_config_source(std::string path, log::options base);
+    /// RELOAD/SIGHUP: re-reads the config file and auth_file and reopens the log. On any
+    /// error the running configuration stays and the log says why; returns false then.
+    bool reload_from_file();
+
+    // ---- admin operations; `db` empty means every database ----
+    void set_console(console* c) noexcept { console_ = c; }
+    console* admin_console() const noexcept { return console_; }
+    /// PAUSE: lend no servers; close them as they are released.
+    void pause(const std::string& db);
+    /// RESUME: undo PAUSE, KILL and SUSPEND.
+    void resume(const std::string& db);
+    bool is_paused(std::string_view db) const;
+    /// No server of `db` is left (what PAUSE waits for).
+    bool drained(const std::string& db);
+    /// DISABLE/ENABLE: refuse or allow new client logins to `db`.
+    void set_disabled(const std::string& db, bool disabled);
+    bool is_disabled(std::string_view db) const { return disabled_.contains(std::string(db)); }
+    /// RECONNECT: close servers as they are released, idle ones now.
+    void reconnect(const std::string& db);
+    /// No server of `db` still waits to be closed (WAIT_CLOSE).
+    bool none_close_needed(const std::string& db);
+    /// KILL: drop every client and server of `db` (admin clients stay) and pause it.
+    void kill(const std::string& db);
+    /// KILL_CLIENT: drops one client (and its server); false when no such id.
+    bool kill_client(std::uint64_t id);
+    bool suspended() const noexcept { return suspended_; }
+    void suspend() noexcept { suspended_ = true; }
+    /// SHUTDOWN and the signals: stop accepting, and exit the event loop when the mode's
+    /// condition holds; `none` exits now.
+    void shutdown(shutdown_mode mode);
+    shutdown_mode shutting_down() const noexcept { return shutdown_; }
+    bool exiting() const noexcept { return exiting_; }
+
+    /// Database names known to the config (in file order, "*" left out) and those the "*"
+    /// entry made pools for.
+    std::vector<std::string> database_names() const;
+    const std::map<std::pair<std::string, std::string>, std::unique_ptr<backend_pool>>& pools()
+        const noexcept {
+        return pools_;
+    }
+
+    // ---- registries and statistics ----
+    using client_list = boost::intrusive::list<
+        client_session,
+        boost::intrusive::member_hook<client_session, registry_hook, &client_session::registry_hook_>,
+        boost::intrusive::constant_time_size<false>>;
+    using server_list = boost::intrusive::list<
+        server_connection,
+        boost::intrusive::member_hook<server_connection, registry_hook, &server_connection::registry_hook_>,
+        boost::intrusive::constant_time_size<false>>;
+    void add(client_session& c) noexcept;
+    void add(server_connection& s) noexcept;
+    client_list& clients() noexcept { return clients_; }
+    server_list& servers() noexcept { return servers_; }
+    /// Counters of the admin pseudo-database.
+    stats::counters& admin_stats() noexcept { return admin_stats_; }
+    /// Totals per database (SHOW STATS), admin database included.
+    std::map<std::string, stats::counters> totals_by_database() const;
+    /// Averages per database over the last complete stats period.
+    const std::map<std::string, stats::counters>& averages_by_database() const noexcept {
+        return averages_;
+    }
+    /// Averages over all databases together (SHOW TOTALS, the log_stats line).
+    const stats::counters& averages_total() const noexcept { return averages_total_; }
+    std::int64_t started_us() const noexcept { return started_us_; }
 
     /// The pool for a client's (database, user), created on first use; nullptr when no
     /// [databases] entry (nor "*") matches.
@@ -74,14 +177,25 @@ public:
     client_session* find_client(protocol::cancel_key key) const noexcept;
 
     int client_count() const noexcept { return client_count_; }
+    int login_client_count() const noexcept;
     void client_opened() noexcept { ++client_count_; }
     void client_closed() noexcept { --client_count_; }
     std::uint64_t next_connection_id() noexcept { return ++connection_ids_; }
 
 private:
     pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
+    server_target target_for(const config::database_entry& db, std::string_view database,
+                             const std::string& server_user) const;
     template <typename Acceptor>
     net::awaitable<void> accept_loop(Acceptor& acceptor, bool is_unix);
+    /// Calls f(pool) for the pools of `db`, or of every database when it is empty.
+    template <typename F>
+    void for_pools(const std::string& db, F&& f);
+    /// Closes the idle servers of `p`.
+    void close_idle(backend_pool& p, std::string_view reason);
+    void arm_stats_timer();
+    void on_stats_period();
+    void arm_shutdown_check();
 
     net::asio::io_context& io_;
     std::shared_ptr<const config::config> cfg_;
@@ -93,6 +207,26 @@ private:
     std::vector<std::string> unix_socket_paths_;
     int client_count_ = 0;
     std::uint64_t connection_ids_ = 0;
+
+    console* console_ = nullptr;
+    std::string config_path_;
+    log::options log_base_;
+    std::set<std::string> paused_;  // databases paused one by one
+    bool all_paused_ = false;
+    std::set<std::string> disabled_;
+    bool suspended_ = false;
+    shutdown_mode shutdown_ = shutdown_mode::none;
+    bool exiting_ = false;
+    net::asio::steady_timer stats_timer_;
+    net::asio::steady_timer shutdown_timer_;
+    client_list clients_;
+    server_list servers_;
+    stats::counters admin_stats_;
+    std::map<std::string, stats::counters> last_totals_;
+    std::map<std::string, stats::counters> averages_;
+    stats::counters averages_total_;
+    std::int64_t last_period_us_ = 0;
+    std::int64_t started_us_ = 0;
 };
 
 }  // namespace sabakan::session

@@ -8,8 +8,11 @@
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/session/registry_hook.hpp>
+#include <sabakan/stats/counters.hpp>
 
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -62,6 +65,26 @@ public:
     protocol::cancel_key backend_key() const noexcept { return key_; }
     const net::stream_endpoint& endpoint() const noexcept { return endpoint_; }
     std::uint64_t id() const noexcept { return id_; }
+    client_session* client() const noexcept { return client_.get(); }
+    std::time_t connect_time() const noexcept { return connect_time_; }
+    std::time_t request_time() const noexcept { return request_time_; }
+    std::pair<std::string, int> local_address() const;
+    std::pair<std::string, int> peer_address() const;
+    const net::recv_buffer& buffer() const noexcept { return buf_; }
+
+    /// Accounts for one message the linked client forwards: the release rule's bookkeeping,
+    /// and the start of a query and of a transaction for the statistics.
+    void on_client_message(char tag) noexcept {
+        link_.on_client_message(tag);
+        if (query_started_us_ == 0) {
+            query_started_us_ = stats::now_us();
+            if (xact_started_us_ == 0) {
+                xact_started_us_ = query_started_us_;
+            }
+        }
+    }
+
+    registry_hook registry_hook_;
 
     /// Lends this server to `c` (called when the pool hands it over).
     void attach(std::shared_ptr<client_session> c);
@@ -83,9 +106,13 @@ private:
     net::awaitable<void> send_reset_query();
     void detach();
     void release();
+    /// Gives the unlinked server back to its pool, or closes it when the pool says so.
+    void return_to_pool();
     void after_client_left();
     bool consume_unlinked();
     void fail_login(std::string message);
+    /// Statistics for a ReadyForQuery from the server.
+    void count_ready_for_query() noexcept;
 
     pooler& owner_;
     backend_pool& pool_;
@@ -104,6 +131,10 @@ private:
     bool client_left_ = false;
     bool timed_out_ = false;
     std::string close_reason_;
+    std::time_t connect_time_ = 0;
+    std::time_t request_time_ = 0;
+    std::int64_t query_started_us_ = 0;  // 0: no query running
+    std::int64_t xact_started_us_ = 0;   // 0: no transaction open
 };
 
 }  // namespace sabakan::session

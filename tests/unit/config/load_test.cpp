@@ -55,6 +55,7 @@ TEST(ConfigLoad, MastodonFileLeavesOtherKeysAtDefault) {
     expected.admin_users = {"pgbouncer"};
     expected.mode = pool_mode::transaction;
     expected.conffile = data_dir + "/mastodon.ini";
+    expected.list_text = {{"listen_addr", "127.0.0.1"}, {"admin_users", "pgbouncer"}};
     EXPECT_TRUE(cfg.bouncer == expected);
 }
 

@@ -66,11 +66,11 @@ TEST_F(PoolTest, WaitersServedInOrder) {
     pool.acquire(a);
     pool.acquire(b);
     pool.acquire(c);
-    pool.login_done(*conn.opened[0]);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
     ASSERT_EQ(a.woken.size(), 1u);
     EXPECT_EQ(a.woken[0], conn.opened[0].get());
     EXPECT_EQ(conn.opened[0]->state(), server_state::active);
-    pool.release(*conn.opened[0]);
+    EXPECT_TRUE(pool.release(*conn.opened[0]));
     ASSERT_EQ(b.woken.size(), 1u);
     EXPECT_EQ(b.woken[0], conn.opened[0].get());
     EXPECT_TRUE(c.woken.empty());
@@ -85,10 +85,10 @@ TEST_F(PoolTest, IdleReuseIsLifo) {
     b.pool = &pool;
     pool.acquire(a);
     pool.acquire(b);
-    pool.login_done(*conn.opened[0]);
-    pool.login_done(*conn.opened[1]);
-    pool.release(*conn.opened[0]);
-    pool.release(*conn.opened[1]);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    EXPECT_TRUE(pool.release(*conn.opened[0]));
+    EXPECT_TRUE(pool.release(*conn.opened[1]));
     EXPECT_EQ(pool.idle_count(), 2u);
     fake_waiter c;
     c.pool = &pool;
@@ -130,14 +130,14 @@ TEST_F(PoolTest, LoginFailureKeepsWaitersWhileServersInUse) {
     fake_waiter b;
     b.pool = &pool;
     pool.acquire(a);
-    pool.login_done(*conn.opened[0]);  // a is served
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));  // a is served
     ASSERT_EQ(a.woken.size(), 1u);
     pool.acquire(b);
     ASSERT_EQ(pool.login_count(), 1u);
     pool.login_failed(*conn.opened[1], "too many connections");
     EXPECT_TRUE(b.woken.empty());
     EXPECT_EQ(pool.waiting_count(), 1u);
-    pool.release(*conn.opened[0]);  // a's transaction ends: b gets that server
+    EXPECT_TRUE(pool.release(*conn.opened[0]));  // a's transaction ends: b gets that server
     ASSERT_EQ(b.woken.size(), 1u);
     EXPECT_EQ(b.woken[0], conn.opened[0].get());
 }
@@ -152,7 +152,7 @@ TEST_F(PoolTest, CancelWait) {
     pool.acquire(b);
     pool.cancel_wait(a);
     EXPECT_FALSE(a.waiting());
-    pool.login_done(*conn.opened[0]);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
     EXPECT_TRUE(a.woken.empty());
     EXPECT_EQ(b.woken.size(), 1u);
 }
@@ -167,8 +167,8 @@ TEST_F(PoolTest, RemoveOpensReplacementForWaiters) {
     c.pool = &pool;
     pool.acquire(a);
     pool.acquire(b);
-    pool.login_done(*conn.opened[0]);
-    pool.login_done(*conn.opened[1]);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
     pool.acquire(c);  // both servers busy: c waits, no room for a third
     EXPECT_EQ(conn.opened.size(), 2u);
     pool.remove(*conn.opened[0]);
@@ -183,10 +183,54 @@ TEST_F(PoolTest, PopIdle) {
     fake_waiter a;
     a.pool = &pool;
     pool.acquire(a);
-    pool.login_done(*conn.opened[0]);
-    pool.release(*conn.opened[0]);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_TRUE(pool.release(*conn.opened[0]));
     EXPECT_EQ(pool.pop_idle(), conn.opened[0].get());
     EXPECT_EQ(pool.server_count(), 0u);
+}
+
+// A paused pool lends nothing and opens nothing; released servers leave it; resume serves
+// the queue again.
+TEST_F(PoolTest, PauseAndResume) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));  // a holds it
+    pool.pause();
+    EXPECT_EQ(pool.acquire(b), nullptr);
+    EXPECT_EQ(conn.opened.size(), 1u);  // no login while paused
+    EXPECT_FALSE(pool.release(*conn.opened[0]));
+    EXPECT_EQ(pool.server_count(), 0u);
+    EXPECT_EQ(b.wakes, 0);
+    pool.resume();
+    EXPECT_EQ(conn.opened.size(), 2u);  // b's server is being opened
+    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_EQ(b.woken[0], conn.opened[1].get());
+}
+
+// Retired servers are closed at release, their place taken by a fresh login for a waiter;
+// servers logged in afterwards serve as usual.
+TEST_F(PoolTest, RetiredServersCloseAtRelease) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_FALSE(conn.opened[0]->close_needed());
+    pool.retire_servers();
+    EXPECT_TRUE(conn.opened[0]->close_needed());
+    pool.acquire(b);  // opens a second, current server
+    EXPECT_EQ(conn.opened.size(), 2u);
+    EXPECT_FALSE(pool.release(*conn.opened[0]));
+    EXPECT_EQ(pool.server_count(), 1u);
+    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    EXPECT_EQ(b.woken.size(), 1u);
+    EXPECT_TRUE(pool.release(*conn.opened[1]));
+    EXPECT_EQ(pool.idle_count(), 1u);
 }
 
 }  // namespace

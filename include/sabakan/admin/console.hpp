@@ -1,0 +1,28 @@
+// The admin console behind the pseudo-database "pgbouncer": PgBouncer's SHOW, control and
+// SET commands, answered from the pooler's live state. The session layer reads the queries
+// and sends the answers; this layer decides what they are.
+// Owned by: the worker io_context of the pooler it serves.
+#pragma once
+
+#include <sabakan/session/pooler.hpp>
+
+#include <string>
+
+namespace sabakan::admin {
+
+class console_impl final : public session::console {
+public:
+    explicit console_impl(session::pooler& p) : pooler_(p) {}
+
+    net::awaitable<bool> execute(session::client_session& client, std::string query,
+                                 protocol::byte_buffer& out) override;
+
+private:
+    /// Waits, checking a few times a second, until `done()` holds (PAUSE, WAIT_CLOSE).
+    template <typename Done>
+    net::awaitable<void> wait_until(Done done);
+
+    session::pooler& pooler_;
+};
+
+}  // namespace sabakan::admin
