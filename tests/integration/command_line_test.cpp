@@ -122,24 +122,5 @@ TEST_F(CommandLineTest, DaemonAndPidfile) {
                            std::chrono::seconds(10)));
 }
 
-// PgBouncer's PAUSE/RESUME signals (not implemented yet) leave sabakan running and serving.
-TEST_F(CommandLineTest, PauseResumeSignalsDoNotKill) {
-    start_sabakan();
-    ASSERT_EQ(::kill(sabakan().pid(), SIGUSR1), 0);
-    ASSERT_EQ(::kill(sabakan().pid(), SIGUSR2), 0);
-    // Both were handled (logged), not merely not yet delivered.
-    EXPECT_TRUE(wait_until(
-        [&] {
-            const std::string log = sabakan().logs();
-            return log.find("signal " + std::to_string(SIGUSR1) + " (PAUSE/RESUME)") !=
-                       std::string::npos &&
-                   log.find("signal " + std::to_string(SIGUSR2) + " (PAUSE/RESUME)") !=
-                       std::string::npos;
-        },
-        std::chrono::seconds(10)));
-    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
-    EXPECT_TRUE(sabakan().running());
-}
-
 }  // namespace
 }  // namespace sabakan::integration

@@ -38,6 +38,11 @@ pq::connection sabakan_test::connect_pooled() const {
     return pq::connect_ok(pooled_conninfo());
 }
 
+pq::connection sabakan_test::connect_admin(const std::string& user,
+                                           const std::string& password) const {
+    return pq::connect_ok(sabakan_->conninfo(user, password, "pgbouncer"));
+}
+
 pq::connection sabakan_test::connect_direct() const {
     return pq::connect_ok(cluster().direct_conninfo());
 }

@@ -35,6 +35,10 @@ protected:
     pq::connection connect_pooled() const;
     /// Connects straight to PostgreSQL over its unix socket as the superuser.
     pq::connection connect_direct() const;
+    /// The admin console over TCP as `user` (the default userlist's "pgbouncer" has the
+    /// password "password"); throws on failure.
+    pq::connection connect_admin(const std::string& user = "pgbouncer",
+                                 const std::string& password = "password") const;
 
 private:
     std::unique_ptr<sabakan_process> sabakan_;

@@ -6,6 +6,7 @@
 #include "harness/sockets.hpp"
 #include "harness/wait.hpp"
 
+#include <csignal>
 #include <sstream>
 #include <stdexcept>
 
@@ -105,6 +106,23 @@ std::string sabakan_process::unix_conninfo(const std::string& user, const std::s
                                            const std::string& database) const {
     return "host=" + dir_.path() + " port=" + std::to_string(port_) + " user=" + user +
            " password=" + password + " dbname=" + database + " connect_timeout=10";
+}
+
+void sabakan_process::signal(int sig) {
+    if (!process_.running() || ::kill(process_.pid(), sig) != 0) {
+        throw std::runtime_error("cannot signal sabakan: it is not running");
+    }
+}
+
+std::optional<int> sabakan_process::wait_exit(std::chrono::milliseconds timeout) {
+    if (wait_until([&] { return !process_.running(); }, timeout)) {
+        return process_.status();
+    }
+    return std::nullopt;
+}
+
+void sabakan_process::rewrite_config(const pg_cluster& pg, const sabakan_options& options) {
+    write_config(pg, options);
 }
 
 int sabakan_process::stop() {

@@ -6,7 +6,9 @@
 #include "harness/child_process.hpp"
 #include "harness/temp_dir.hpp"
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +60,15 @@ public:
 
     bool running() { return process_.running(); }
     int pid() const noexcept { return process_.pid(); }
+    /// Sends `sig` to sabakan; throws when it cannot be delivered.
+    void signal(int sig);
+    /// Waits up to `timeout` for sabakan to exit; its exit status, or nullopt if it still runs.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+    /// Writes a new sabakan.ini from `options` (same listen port and dir), as an operator
+    /// edits the file before a RELOAD or SIGHUP.
+    void rewrite_config(const pg_cluster& pg, const sabakan_options& options);
+    /// Path of the config file, for tests that edit it by hand.
+    std::string config_path() const { return dir_.file("sabakan.ini"); }
     /// SIGTERM and wait for the exit; returns the exit status (0 is a clean shutdown).
     int stop();
     /// The config, sabakan's log file and its stderr.
