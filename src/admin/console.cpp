@@ -210,6 +210,11 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
     if (verb == "SUSPEND" && !cmd->has_argument) {
         log::info("SUSPEND (admin console)");
         pooler_.suspend();
+        // Answer once every buffer is flushed, or after suspend_timeout at the latest.
+        const auto deadline = std::chrono::steady_clock::now() + pooler_.settings().suspend_timeout;
+        co_await wait_until([&] {
+            return pooler_.buffers_flushed() || std::chrono::steady_clock::now() >= deadline;
+        });
         protocol::append_command_complete(out, "SUSPEND");
         co_return true;
     }

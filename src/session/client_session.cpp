@@ -799,6 +799,9 @@ net::awaitable<void> client_session::forward() {
         }
         buf_.commit(n);
         pool_->stats().client_bytes += n;
+        if (owner_.suspended()) {
+            co_await owner_.wait_while_suspended();  // SUSPEND: read, but act only after RESUME
+        }
     }
 }
 

@@ -539,6 +539,9 @@ net::awaitable<void> server_connection::forward() {
             co_return;
         }
         buf_.commit(n);
+        if (owner_.suspended()) {
+            co_await owner_.wait_while_suspended();  // SUSPEND: read, but act only after RESUME
+        }
         if (!client_) {
             if (!consume_unlinked()) {
                 co_return;

@@ -125,7 +125,12 @@ public:
     /// KILL_CLIENT: drops one client (and its server); false when no such id.
     bool kill_client(std::uint64_t id);
     bool suspended() const noexcept { return suspended_; }
+    /// SUSPEND: every connection stops reading once its pending bytes are written.
     void suspend() noexcept { suspended_ = true; }
+    /// Returns once RESUME ends a SUSPEND.
+    net::awaitable<void> wait_while_suspended();
+    /// No connection has bytes read but not yet forwarded (what SUSPEND waits for).
+    bool buffers_flushed();
     /// SHUTDOWN and the signals: stop accepting, and exit the event loop when the mode's
     /// condition holds; `none` exits now.
     void shutdown(shutdown_mode mode);
