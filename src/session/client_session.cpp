@@ -436,8 +436,12 @@ net::awaitable<bool> client_session::read_password(std::string& out, bool is_cst
 }
 
 net::awaitable<bool> client_session::authenticate() {
-    const auto& s = owner_.settings();
-    const std::string* secret = owner_.users().find(user_);
+    // A RELOAD may replace the config and userlist while this login waits for the client:
+    // keep the ones it started with alive until it ends.
+    const auto cfg = owner_.cfg_ptr();
+    const auto users = owner_.users_ptr();
+    const auto& s = cfg->bouncer;
+    const std::string* secret = users->find(user_);
     auto failed = [&]() -> net::awaitable<bool> {
         co_await fatal(sqlstate::invalid_password,
                        fmt::format("password authentication failed for user \"{}\"", user_),

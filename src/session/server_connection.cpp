@@ -255,7 +255,7 @@ net::awaitable<void> server_connection::run() {
 }
 
 net::awaitable<bool> server_connection::connect() {
-    const server_target& t = pool_.target();
+    const server_target t = pool_.target();  // a copy: a RELOAD may change the pool's
     error_code ec;
     std::optional<net::stream_endpoint> ep;
     bool tcp = false;
@@ -326,7 +326,7 @@ net::awaitable<bool> server_connection::read_message(protocol::scan_result& out)
 }
 
 net::awaitable<bool> server_connection::login() {
-    const server_target& t = pool_.target();
+    const server_target t = pool_.target();  // a copy: a RELOAD may change the pool's
     protocol::byte_buffer out;
     std::vector<std::pair<std::string, std::string>> params{{"user", t.user},
                                                             {"database", t.dbname}};
@@ -528,8 +528,6 @@ bool server_connection::consume_unlinked() {
 }
 
 net::awaitable<void> server_connection::forward() {
-    const bool statement_mode = pool_.settings().mode == config::pool_mode::statement;
-    const bool session_mode = pool_.settings().mode == config::pool_mode::session;
     for (;;) {
         error_code ec;
         auto space = buf_.free_space();
@@ -570,11 +568,14 @@ net::awaitable<void> server_connection::forward() {
                 r.length == 5) {
                 link_.on_ready_for_query(static_cast<char>(r.body()[0]));
                 count_ready_for_query();
-                if (statement_mode && link_.status != 'I') {
+                // Read per ReadyForQuery, not once: a RELOAD may change the pool mode, and
+                // the next transaction follows the new one.
+                const auto mode = pool_.settings().mode;
+                if (mode == config::pool_mode::statement && link_.status != 'I') {
                     close("transaction blocks not allowed in statement pooling mode");
                     co_return;
                 }
-                if (!session_mode && link_.clean()) {
+                if (mode != config::pool_mode::session && link_.clean()) {
                     break;  // the server is free; anything after this belongs to no client
                 }
             }

@@ -79,6 +79,7 @@ public:
 
     net::asio::io_context& io() noexcept { return io_; }
     const config::config& cfg() const noexcept { return *cfg_; }
+    std::shared_ptr<const config::config> cfg_ptr() const noexcept { return cfg_; }
     const config::settings& settings() const noexcept { return cfg_->bouncer; }
     const auth::userlist& users() const noexcept { return *users_; }
     std::shared_ptr<const auth::userlist> users_ptr() const noexcept { return users_; }
