@@ -3,6 +3,7 @@
 // SIGQUIT exits at once, SIGHUP reloads. Also SUSPEND/RESUME from the console.
 #include "harness/fixture.hpp"
 #include "harness/sockets.hpp"
+#include "harness/temp_dir.hpp"
 #include "harness/wait.hpp"
 
 #include <gmock/gmock.h>
@@ -146,6 +147,25 @@ TEST_F(SignalsTest, SighupReloads) {
         },
         10s));
     EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
+}
+
+// SIGHUP reopens the log file (logrotate moves it away first) and re-reads auth_file: a
+// changed password applies to the next login.
+TEST_F(SignalsTest, SighupReopensLogAndRereadsAuthFile) {
+    const std::string log = sabakan().dir() + "/sabakan.log";
+    ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0);
+    // The md5 secret of password "newpass" for user mastodon: md5("newpassmastodon").
+    write_file(sabakan().dir() + "/userlist.txt",
+               "\"mastodon\" \"md56d92b5d8c743c5ff42c33e465cf989a9\"\n"
+               "\"pgbouncer\" \"md5a45753afaca0db833a6f7c7b2864b9d9\"\n");
+    sabakan().signal(SIGHUP);
+    ASSERT_TRUE(wait_until(
+        [&] { return read_file(log).find("configuration reloaded") != std::string::npos; }, 10s))
+        << "no new log file after SIGHUP";
+    auto refused = pq::connect(sabakan().conninfo(app_user, app_password, app_database));
+    EXPECT_NE(PQstatus(refused.get()), CONNECTION_OK) << "the old password still works";
+    auto client = pq::connect_ok(sabakan().conninfo(app_user, "newpass", app_database));
+    EXPECT_EQ(pq::value(client.get(), "SELECT 1"), "1");
 }
 
 // SUSPEND stops all traffic (a query sent meanwhile gets no answer) until RESUME.
