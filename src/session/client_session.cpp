@@ -277,6 +277,8 @@ net::awaitable<void> client_session::run_session() {
         co_await no_such_database();
         co_return;
     }
+    pool_->client_joined();  // counted while it waits for its first server, too
+    joined_pool_ = true;
     if (!co_await welcome()) {
         co_return;
     }
@@ -614,8 +616,6 @@ net::awaitable<bool> client_session::welcome() {
     }
     key_ = owner_.register_client(this);
     registered_ = true;
-    pool_->client_joined();
-    joined_pool_ = true;
     ++pool_->stats().client_login_count;
     protocol::byte_buffer out;
     protocol::append_auth_request(out, protocol::auth_request::ok);

@@ -186,7 +186,6 @@ TEST_F(AdminControlTest, PauseAllWaitsForTransactionAndHoldsQueries) {
     ASSERT_TRUE(wait_until([&] { return app_backends(direct.get()) == 1; }, 10s))
         << "PAUSE did not close the idle server";
     EXPECT_TRUE(backend_alive(direct.get(), tx_pid));
-    EXPECT_EQ(config_value(admin.get(), "default_pool_size"), "5");
     EXPECT_EQ(show_cell(admin.get(), "STATE", "key", "paused", "value"), "yes");
     EXPECT_EQ(show_cell(admin.get(), "DATABASES", "name", app_database, "paused"), "1");
 

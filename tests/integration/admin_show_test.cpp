@@ -31,11 +31,11 @@ using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
 // PostgreSQL type OIDs of PgBouncer's column type letters.
-constexpr Oid text_oid = 25;     // s, T
-constexpr Oid int4_oid = 23;     // i
-constexpr Oid int8_oid = 20;     // q
+constexpr Oid text_oid = 25;       // s, T
+constexpr Oid int4_oid = 23;       // i
+constexpr Oid int8_oid = 20;       // q
 constexpr Oid numeric_oid = 1700;  // N
-constexpr Oid bytea_oid = 17;    // b
+constexpr Oid bytea_oid = 17;      // b
 
 using row = std::map<std::string, std::string>;
 
@@ -140,52 +140,53 @@ int local_port(PGconn* c) {
 
 // ---- column lists, copied from the reference §2.2 ----
 
-const std::vector<std::string> stats_columns{
-    "database",
-    "total_server_assignment_count",
-    "total_xact_count",
-    "total_query_count",
-    "total_received",
-    "total_sent",
-    "total_xact_time",
-    "total_query_time",
-    "total_wait_time",
-    "total_client_parse_count",
-    "total_server_parse_count",
-    "total_bind_count",
-    "total_client_login_count",
-    "avg_server_assignment_count",
-    "avg_xact_count",
-    "avg_query_count",
-    "avg_recv",
-    "avg_sent",
-    "avg_xact_time",
-    "avg_query_time",
-    "avg_wait_time",
-    "avg_client_parse_count",
-    "avg_server_parse_count",
-    "avg_bind_count",
-    "avg_client_login_count"};
+const std::vector<std::string> stats_columns{"database",
+                                             "total_server_assignment_count",
+                                             "total_xact_count",
+                                             "total_query_count",
+                                             "total_received",
+                                             "total_sent",
+                                             "total_xact_time",
+                                             "total_query_time",
+                                             "total_wait_time",
+                                             "total_client_parse_count",
+                                             "total_server_parse_count",
+                                             "total_bind_count",
+                                             "total_client_login_count",
+                                             "avg_server_assignment_count",
+                                             "avg_xact_count",
+                                             "avg_query_count",
+                                             "avg_recv",
+                                             "avg_sent",
+                                             "avg_xact_time",
+                                             "avg_query_time",
+                                             "avg_wait_time",
+                                             "avg_client_parse_count",
+                                             "avg_server_parse_count",
+                                             "avg_bind_count",
+                                             "avg_client_login_count"};
 
-const std::vector<std::string> stats_totals_columns{
-    "database",       "server_assignment_count", "xact_count",         "query_count",
-    "bytes_received", "bytes_sent",              "xact_time",          "query_time",
-    "wait_time",      "client_parse_count",      "server_parse_count", "bind_count",
-    "client_login_count"};
+const std::vector<std::string> stats_totals_columns{"database",           "server_assignment_count",
+                                                    "xact_count",         "query_count",
+                                                    "bytes_received",     "bytes_sent",
+                                                    "xact_time",          "query_time",
+                                                    "wait_time",          "client_parse_count",
+                                                    "server_parse_count", "bind_count",
+                                                    "client_login_count"};
 
 const std::vector<std::string> stats_averages_columns{"database",
-                                                     "server_assignment_count",
-                                                     "xact_count",
-                                                     "query_count",
-                                                     "bytes_received",
-                                                     "bytes_sent",
-                                                     "xact_time",
-                                                     "query_time",
-                                                     "wait_time",
-                                                     "avg_client_parse_count",
-                                                     "avg_server_parse_count",
-                                                     "avg_bind_count",
-                                                     "avg_client_login_count"};
+                                                      "server_assignment_count",
+                                                      "xact_count",
+                                                      "query_count",
+                                                      "bytes_received",
+                                                      "bytes_sent",
+                                                      "xact_time",
+                                                      "query_time",
+                                                      "wait_time",
+                                                      "avg_client_parse_count",
+                                                      "avg_server_parse_count",
+                                                      "avg_bind_count",
+                                                      "avg_client_login_count"};
 
 const std::vector<std::string> totals_names{"total_server_assignment_count",
                                             "total_xact_count",
@@ -212,18 +213,45 @@ const std::vector<std::string> totals_names{"total_server_assignment_count",
                                             "avg_ps_bind_count",
                                             "avg_client_login_count"};
 
-const std::vector<std::string> pools_columns{
-    "database",   "user",      "cl_active",          "cl_waiting", "cl_active_cancel_req",
-    "cl_waiting_cancel_req",   "sv_active",          "sv_active_cancel",
-    "sv_being_canceled",       "sv_idle",            "sv_used",    "sv_tested",
-    "sv_login",   "maxwait",   "maxwait_us",         "pool_mode",  "load_balance_hosts"};
+const std::vector<std::string> pools_columns{"database",
+                                             "user",
+                                             "cl_active",
+                                             "cl_waiting",
+                                             "cl_active_cancel_req",
+                                             "cl_waiting_cancel_req",
+                                             "sv_active",
+                                             "sv_active_cancel",
+                                             "sv_being_canceled",
+                                             "sv_idle",
+                                             "sv_used",
+                                             "sv_tested",
+                                             "sv_login",
+                                             "maxwait",
+                                             "maxwait_us",
+                                             "pool_mode",
+                                             "load_balance_hosts"};
 
-const std::vector<std::string> connection_columns{
-    "type",         "user",         "database",   "replication",      "state",
-    "addr",         "port",         "local_addr", "local_port",       "connect_time",
-    "request_time", "wait",         "wait_us",    "close_needed",     "ptr",
-    "link",         "remote_pid",   "tls",        "application_name", "prepared_statements",
-    "id"};
+const std::vector<std::string> connection_columns{"type",
+                                                  "user",
+                                                  "database",
+                                                  "replication",
+                                                  "state",
+                                                  "addr",
+                                                  "port",
+                                                  "local_addr",
+                                                  "local_port",
+                                                  "connect_time",
+                                                  "request_time",
+                                                  "wait",
+                                                  "wait_us",
+                                                  "close_needed",
+                                                  "ptr",
+                                                  "link",
+                                                  "remote_pid",
+                                                  "tls",
+                                                  "application_name",
+                                                  "prepared_statements",
+                                                  "id"};
 
 std::vector<std::string> socket_columns() {
     auto c = connection_columns;
@@ -262,13 +290,13 @@ const std::vector<std::string> users_columns{"name",
                                              "current_client_connections"};
 
 const std::vector<std::string> lists_names{
-    "databases",    "users",        "peers",        "pools",        "peer_pools",
+    "databases",    "users",        "peers",         "pools",        "peer_pools",
     "free_clients", "used_clients", "login_clients", "free_servers", "used_servers",
-    "dns_names",    "dns_zones",    "dns_queries",  "dns_pending"};
+    "dns_names",    "dns_zones",    "dns_queries",   "dns_pending"};
 
 const std::vector<std::string> fds_columns{
-    "fd",       "task",      "user",     "database",  "addr",
-    "port",     "cancel",    "link",     "client_encoding", "std_strings",
+    "fd",        "task",     "user",     "database",         "addr",
+    "port",      "cancel",   "link",     "client_encoding",  "std_strings",
     "datestyle", "timezone", "password", "scram_client_key", "scram_server_key"};
 
 class AdminShowTest : public sabakan_test {};
@@ -355,8 +383,8 @@ TEST_F(AdminShowTest, ColumnTypes) {
     listing pools = show(a, "SHOW POOLS");  // ssiiiiiiiiiiiiiss
     EXPECT_EQ(pools.type_of("database"), text_oid);
     EXPECT_EQ(pools.type_of("user"), text_oid);
-    for (const char* c : {"cl_active", "cl_waiting", "sv_active", "sv_idle", "sv_login",
-                          "maxwait", "maxwait_us"}) {
+    for (const char* c :
+         {"cl_active", "cl_waiting", "sv_active", "sv_idle", "sv_login", "maxwait", "maxwait_us"}) {
         EXPECT_EQ(pools.type_of(c), int4_oid) << c;
     }
     EXPECT_EQ(pools.type_of("pool_mode"), text_oid);
@@ -403,7 +431,7 @@ TEST_F(AdminShowTest, ColumnTypes) {
         EXPECT_EQ(mem.type_of(c), int4_oid) << c;
     }
     EXPECT_EQ(show(a, "SHOW VERSION").type_of("version"), text_oid);  // s
-    listing state = show(a, "SHOW STATE");                             // ss
+    listing state = show(a, "SHOW STATE");                            // ss
     EXPECT_EQ(state.type_of("key"), text_oid);
     EXPECT_EQ(state.type_of("value"), text_oid);
     listing fds = show(a, "SHOW FDS");  // issssiqisssssbb
@@ -490,7 +518,9 @@ TEST_F(AdminShowTest, TotalsAreSumsOfStats) {
         }
         return s;
     };
-    auto total = [&](const std::string& name) { return num(row_of(totals, "name", name), "value"); };
+    auto total = [&](const std::string& name) {
+        return num(row_of(totals, "name", name), "value");
+    };
     // Figures the console's own queries do not move are equal.
     EXPECT_EQ(total("total_server_assignment_count"), sum("total_server_assignment_count"));
     EXPECT_EQ(total("total_xact_time"), sum("total_xact_time"));
@@ -576,7 +606,9 @@ TEST_F(AdminShowTest, PoolsWhileExhausted) {
     EXPECT_EQ(r.at("cl_active"), "1");
     EXPECT_EQ(r.at("sv_idle"), "0");
     EXPECT_EQ(r.at("pool_mode"), "transaction");
-    auto waited_us = [](const row& p) { return num(p, "maxwait") * 1000000 + num(p, "maxwait_us"); };
+    auto waited_us = [](const row& p) {
+        return num(p, "maxwait") * 1000000 + num(p, "maxwait_us");
+    };
     const long long first_wait = waited_us(r);
     EXPECT_GE(first_wait, 0);
     EXPECT_LT(num(r, "maxwait_us"), 1000000);
@@ -788,9 +820,9 @@ TEST_F(AdminShowLoginTest, OwnUserOnUnixSocketNeedsNoPassword) {
     EXPECT_EQ(show(wrong.get(), "SHOW STATE").rows.size(), 3u);
     show(wrong.get(), "SHOW FDS");  // admin only
 
-    auto none = pq::connect("host=" + sabakan().dir() + " port=" +
-                            std::to_string(sabakan().port()) +
-                            " user=pgbouncer dbname=pgbouncer passfile=/dev/null connect_timeout=10");
+    auto none =
+        pq::connect("host=" + sabakan().dir() + " port=" + std::to_string(sabakan().port()) +
+                    " user=pgbouncer dbname=pgbouncer passfile=/dev/null connect_timeout=10");
     ASSERT_EQ(PQstatus(none.get()), CONNECTION_OK) << pq::error(none.get());
     EXPECT_EQ(show(none.get(), "SHOW VERSION").rows.size(), 1u);
     listing clients = show(none.get(), "SHOW CLIENTS");
@@ -814,8 +846,8 @@ TEST_F(AdminShowLoginTest, OwnUserOnUnixSocketNeedsNoPassword) {
 TEST_F(AdminShowParserTest, CaseSemicolonAndWhitespace) {
     start_sabakan();
     auto admin = connect_admin();
-    for (const char* q : {"show pools", "SHOW POOLS;", "  SHOW   POOLS ;  ", "Show Pools",
-                          "\tSHOW\tPOOLS\n"}) {
+    for (const char* q :
+         {"show pools", "SHOW POOLS;", "  SHOW   POOLS ;  ", "Show Pools", "\tSHOW\tPOOLS\n"}) {
         SCOPED_TRACE(q);
         listing l = show(admin.get(), q);
         EXPECT_THAT(l.columns, ElementsAreArray(pools_columns));
@@ -916,8 +948,8 @@ TEST_F(AdminShowParserTest, ExtendedProtocolRefused) {
 
     // PQexecParams is refused the same way; sabakan itself goes on.
     auto again = connect_admin();
-    pq::result p(PQexecParams(again.get(), "SHOW VERSION", 0, nullptr, nullptr, nullptr, nullptr,
-                              0));
+    pq::result p(
+        PQexecParams(again.get(), "SHOW VERSION", 0, nullptr, nullptr, nullptr, nullptr, 0));
     EXPECT_EQ(PQresultStatus(p.get()), PGRES_FATAL_ERROR);
     EXPECT_THAT(pq::error(again.get()), HasSubstr("extended query protocol"));
     EXPECT_TRUE(wait_until(
