@@ -24,7 +24,7 @@ void append_error(byte_buffer& out, std::string_view severity, std::string_view 
     w.end();
 }
 
-void append_notice(byte_buffer& out, std::string_view message) {
+void append_notice(byte_buffer& out, std::string_view message, std::string_view detail) {
     message_writer w{out};
     w.begin(backend_tag::notice_response);
     w.u8('S');
@@ -35,6 +35,10 @@ void append_notice(byte_buffer& out, std::string_view message) {
     w.cstring("00000");
     w.u8('M');
     w.cstring(message);
+    if (!detail.empty()) {
+        w.u8('D');
+        w.cstring(detail);
+    }
     w.u8(0);
     w.end();
 }

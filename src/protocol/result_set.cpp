@@ -118,23 +118,4 @@ void append_command_complete(byte_buffer& out, std::string_view tag) {
     w.end();
 }
 
-void append_notice(byte_buffer& out, std::string_view message, std::string_view detail) {
-    message_writer w{out};
-    w.begin(backend_tag::notice_response);
-    w.u8('S');
-    w.cstring("NOTICE");
-    w.u8('V');
-    w.cstring("NOTICE");
-    w.u8('C');
-    w.cstring("00000");
-    w.u8('M');
-    w.cstring(message);
-    if (!detail.empty()) {
-        w.u8('D');
-        w.cstring(detail);
-    }
-    w.u8(0);
-    w.end();
-}
-
 }  // namespace sabakan::protocol

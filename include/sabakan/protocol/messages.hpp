@@ -18,7 +18,8 @@ namespace sabakan::protocol {
 
 void append_error(byte_buffer& out, std::string_view severity, std::string_view sqlstate,
                   std::string_view message, std::string_view hint = {});
-void append_notice(byte_buffer& out, std::string_view message);
+/// A NoticeResponse: severity NOTICE, SQLSTATE 00000, and a Detail field when given.
+void append_notice(byte_buffer& out, std::string_view message, std::string_view detail = {});
 void append_auth_request(byte_buffer& out, auth_request code, bytes_view extra = {});
 void append_parameter_status(byte_buffer& out, std::string_view name, std::string_view value);
 void append_backend_key_data(byte_buffer& out, cancel_key key);

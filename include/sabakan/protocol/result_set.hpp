@@ -1,10 +1,10 @@
-// Composes the messages of a simple-query result (RowDescription, DataRow, CommandComplete,
-// NoticeResponse) into a buffer the caller owns, in the shape the admin console answers with.
-// Pure: it never reads, writes or waits; sending the buffer is the caller's business.
+// Composes the messages of a simple-query result (RowDescription, DataRow, CommandComplete) into a
+// buffer the caller owns, in the shape the admin console answers with. Pure: it never reads, writes
+// or waits; sending the buffer is the caller's business.
 #pragma once
 
 #include <sabakan/protocol/message_writer.hpp>
-#include <sabakan/protocol/messages.hpp>  // the two-argument append_notice
+#include <sabakan/protocol/messages.hpp>  // append_notice, which result sets use too
 
 #include <concepts>
 #include <cstddef>
@@ -77,10 +77,5 @@ private:
 
 /// Appends a CommandComplete ('C') carrying `tag`, e.g. "SHOW" or "SELECT 3".
 void append_command_complete(byte_buffer& out, std::string_view tag);
-
-/// Appends a NoticeResponse ('N') with severity NOTICE, SQLSTATE 00000, `message`, and a
-/// Detail field only when `detail` is not empty. The two-argument form lives in messages.hpp
-/// and writes the same bytes as this one with an empty detail.
-void append_notice(byte_buffer& out, std::string_view message, std::string_view detail);
 
 }  // namespace sabakan::protocol

@@ -168,7 +168,7 @@ TEST(ResultSet, CommandComplete) {
     EXPECT_EQ(out, f.bytes());
 }
 
-// A notice without detail has S, V, C, M and no D, the same bytes as messages.hpp's form.
+// A notice without detail has S, V, C, M and no D, whether the detail is empty or left out.
 TEST(ResultSet, NoticeWithoutDetail) {
     byte_buffer out;
     append_notice(out, "PAUSE", {});
