@@ -18,10 +18,11 @@ namespace sabakan::admin {
 
 namespace {
 
-// SQLSTATEs of console errors: a command that does not parse, and one that cannot be done.
-constexpr std::string_view syntax_error = "42601";
-constexpr std::string_view object_not_found = "42704";
-constexpr std::string_view insufficient_privilege = "42501";
+// PgBouncer answers every console error with 08P01, except a failed RELOAD (F0000);
+// scripts that check SQLSTATEs see the same here.
+constexpr std::string_view syntax_error = "08P01";
+constexpr std::string_view object_not_found = "08P01";
+constexpr std::string_view insufficient_privilege = "08P01";
 constexpr std::string_view config_file_error = "F0000";
 
 void error(protocol::byte_buffer& out, std::string_view sqlstate, std::string_view message) {

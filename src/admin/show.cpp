@@ -650,15 +650,23 @@ void show_mem(pooler& p, byte_buffer& out) {
     }
     const std::uint64_t buffer = static_cast<std::uint64_t>(
         p.settings().pkt_buf < 4096 ? 4096 : p.settings().pkt_buf);
-    // sabakan's own object classes: each is allocated whole per object, nothing is kept in
-    // a free list, so free is 0 and memtotal is size * used.
+    // PgBouncer's rows, in its order, filled with sabakan's own object classes. Each object
+    // is allocated whole and freed when done (no free lists), so free is 0 and memtotal is
+    // size * used; classes sabakan does not have (peers, cached credentials, prepared
+    // statements, tracked variables) show 0.
     const std::tuple<std::string_view, std::uint64_t, std::uint64_t> rows[] = {
         {"user_cache", sizeof(std::string) * 2, p.users().secrets.size()},
+        {"credentials_cache", 0, 0},
         {"db_cache", sizeof(config::database_entry), p.cfg().databases.size()},
+        {"peer_cache", sizeof(config::peer_entry), p.cfg().peers.size()},
+        {"peer_pool_cache", 0, 0},
         {"pool_cache", sizeof(session::backend_pool), p.pools().size()},
+        {"outstanding_request_cache", 0, 0},
         {"server_cache", sizeof(server_connection), servers},
         {"client_cache", sizeof(client_session), clients},
         {"iobuf_cache", buffer, clients + servers},
+        {"var_list_cache", 0, 0},
+        {"server_prepared_statement_cache", 0, 0},
     };
     for (const auto& [name, size, used] : rows) {
         data_row_writer row{out};

@@ -883,9 +883,12 @@ net::awaitable<void> client_session::serve_console() {
         }
         if (static_cast<protocol::frontend_tag>(r.tag) != protocol::frontend_tag::query ||
             con == nullptr) {
-            co_await fatal(sqlstate::feature_not_supported,
-                           "extended query protocol not supported by admin console",
-                           "use the simple query protocol (psql does), e.g. psql -c 'SHOW POOLS'");
+            // An ERROR, then the connection closes, as PgBouncer does.
+            close_reason_ = "extended query protocol not supported by admin console";
+            protocol::append_error(out, "ERROR", sqlstate::protocol_violation, close_reason_,
+                                   "use the simple query protocol (psql does), e.g. psql -c "
+                                   "'SHOW POOLS'");
+            co_await send(out);
             co_return;
         }
         auto text = protocol::as_text(r.body());

@@ -103,7 +103,7 @@ listing show(PGconn* c, const std::string& sql) {
     return l;
 }
 
-/// The row of `database` in a listing whose first column names databases; throws if absent.
+/// The one row whose `key_column` is `key`; throws when there is none or several.
 row row_of(const listing& l, const std::string& key_column, const std::string& key) {
     auto r = l.find(key_column, key);
     if (!r) {
@@ -346,6 +346,11 @@ TEST_F(AdminShowTest, ColumnNamesAndOrder) {
     EXPECT_THAT(show(a, "SHOW TOTALS").column("name"), ElementsAreArray(totals_names));
     EXPECT_THAT(show(a, "SHOW LISTS").column("list"), ElementsAreArray(lists_names));
     EXPECT_THAT(show(a, "SHOW STATE").column("key"), ElementsAre("active", "paused", "suspended"));
+    EXPECT_THAT(
+        show(a, "SHOW MEM").column("name"),
+        ElementsAre("user_cache", "credentials_cache", "db_cache", "peer_cache", "peer_pool_cache",
+                    "pool_cache", "outstanding_request_cache", "server_cache", "client_cache",
+                    "iobuf_cache", "var_list_cache", "server_prepared_statement_cache"));
     listing config = show(a, "SHOW CONFIG");
     EXPECT_EQ(config.rows.size(), 100u);
     auto keys = config.column("key");
@@ -865,6 +870,7 @@ TEST_F(AdminShowParserTest, UnknownCommandKeepsConnection) {
     EXPECT_STREQ(severity != nullptr ? severity : "", "ERROR");
     const char* message = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
     EXPECT_STREQ(message != nullptr ? message : "", "invalid command 'FOO', use SHOW HELP;");
+    EXPECT_EQ(pq::sqlstate(r.get()), "08P01");  // PgBouncer's code for console errors
     EXPECT_EQ(PQstatus(admin.get()), CONNECTION_OK);
     EXPECT_THAT(show(admin.get(), "SHOW VERSION").rows.front().at("version"),
                 StartsWith("sabakan "));
