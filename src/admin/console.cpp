@@ -31,9 +31,9 @@ void error(protocol::byte_buffer& out, std::string_view sqlstate, std::string_vi
 
 /// The variables drivers SET right after connecting; the console accepts and ignores them.
 bool fake_settable(std::string_view key) {
-    for (std::string_view k : {"client_encoding", "default_transaction_isolation",
-                               "standard_conforming_strings", "datestyle", "timezone",
-                               "extra_float_digits", "application_name"}) {
+    for (std::string_view k :
+         {"client_encoding", "default_transaction_isolation", "standard_conforming_strings",
+          "datestyle", "timezone", "extra_float_digits", "application_name"}) {
         if (iequals(k, key)) {
             return true;
         }
@@ -198,7 +198,8 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         std::uint64_t id = 0;
         auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), id);
         if (!cmd->has_argument || ec != std::errc{} || end != arg.data() + arg.size()) {
-            error(out, syntax_error, "KILL_CLIENT needs a client id (the id column of SHOW CLIENTS)");
+            error(out, syntax_error,
+                  "KILL_CLIENT needs a client id (the id column of SHOW CLIENTS)");
             co_return true;
         }
         if (!pooler_.kill_client(id)) {
@@ -227,7 +228,8 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         }
         if (iequals(arg, "wait_for_servers") || iequals(arg, "wait_for_clients")) {
             const bool servers = iequals(arg, "wait_for_servers");
-            log::info("SHUTDOWN {} (admin console)", servers ? "WAIT_FOR_SERVERS" : "WAIT_FOR_CLIENTS");
+            log::info("SHUTDOWN {} (admin console)",
+                      servers ? "WAIT_FOR_SERVERS" : "WAIT_FOR_CLIENTS");
             pooler_.shutdown(servers ? session::shutdown_mode::wait_for_servers
                                      : session::shutdown_mode::wait_for_clients);
             protocol::append_command_complete(out, "SHUTDOWN");
