@@ -151,7 +151,7 @@ std::string_view client_state(const client_session& c) {
     return c.server() != nullptr || c.is_admin() ? "active" : "idle";
 }
 
-void client_row(pooler& p, data_row_writer& row, const client_session& c, bool raw_state) {
+void client_row(data_row_writer& row, const client_session& c, bool raw_state) {
     const std::int64_t now = stats::now_us();
     auto [addr, port] = c.peer_address();
     auto [laddr, lport] = c.local_address();
@@ -178,7 +178,6 @@ void client_row(pooler& p, data_row_writer& row, const client_session& c, bool r
     row.text(c.application_name());
     row.number(0);  // prepared_statements
     row.number(c.id());
-    (void)p;
 }
 
 std::string_view server_state(const server_connection& s) {
@@ -230,7 +229,7 @@ void show_clients(pooler& p, byte_buffer& out) {
     for (const auto& c : p.clients()) {
         if (c.logged_in()) {
             data_row_writer row{out};
-            client_row(p, row, c, false);
+            client_row(row, c, false);
             row.finish();
         }
     }
@@ -260,7 +259,7 @@ void show_sockets(pooler& p, byte_buffer& out, bool active_only) {
         const bool busy = c.buffer().received_pos() > 0 || c.server() != nullptr;
         if (c.logged_in() && (!active_only || busy)) {
             data_row_writer row{out};
-            client_row(p, row, c, true);
+            client_row(row, c, true);
             buffer_columns(row, c.buffer());
             row.finish();
         }

@@ -246,9 +246,7 @@ TEST_F(AdminControlTest, PauseOneDatabase) {
 
     pending_query pause(pauser.get(), "PAUSE mastodon_production");
     ASSERT_TRUE(wait_until(
-        [&] {
-            return show_cell(admin.get(), "DATABASES", "name", app_database, "paused") == "1";
-        },
+        [&] { return show_cell(admin.get(), "DATABASES", "name", app_database, "paused") == "1"; },
         10s));
     EXPECT_EQ(show_cell(admin.get(), "DATABASES", "name", "other_db", "paused"), "0");
     EXPECT_EQ(show_cell(admin.get(), "STATE", "key", "paused", "value"), "no");
@@ -366,11 +364,11 @@ TEST_F(AdminControlTest, KillDatabase) {
     start_sabakan();
     auto direct = connect_direct();
     auto admin = connect_admin();
-    auto idle = connect_pooled();
-    EXPECT_EQ(pq::value(idle.get(), "SELECT 1"), "1");
     auto in_tx = connect_pooled();
     pq::run(in_tx.get(), "BEGIN");
     pq::run(in_tx.get(), "UPDATE counters SET n = n + 1 WHERE id = 5");
+    auto idle = connect_pooled();
+    EXPECT_EQ(pq::value(idle.get(), "SELECT 1"), "1");  // a second server, idle afterwards
     ASSERT_EQ(app_backends(direct.get()), 2);
 
     EXPECT_EQ(tag_of(admin.get(), "KILL mastodon_production"), "KILL");
@@ -408,8 +406,8 @@ TEST_F(AdminControlTest, KillClientById) {
     pq::run(bystander.get(), "BEGIN");
     const std::string bystander_pid = pq::value(bystander.get(), "SELECT pg_backend_pid()");
 
-    auto id = show_cell(admin.get(), "CLIENTS", "port", std::to_string(local_port(victim.get())),
-                        "id");
+    auto id =
+        show_cell(admin.get(), "CLIENTS", "port", std::to_string(local_port(victim.get())), "id");
     ASSERT_TRUE(id.has_value()) << "SHOW CLIENTS does not list the client";
     auto other_id = show_cell(admin.get(), "CLIENTS", "port",
                               std::to_string(local_port(bystander.get())), "id");
@@ -507,8 +505,8 @@ TEST_F(AdminControlTest, SetPoolSizeLimitsNewServers) {
     EXPECT_EQ(show_cell(admin.get(), "DATABASES", "name", app_database, "pool_size"), "2");
 
     load_result load = run_load(pooled_conninfo(), 10, 30);
-    ASSERT_TRUE(load.errors.empty()) << load.errors.size() << " errors, the first: "
-                                     << load.errors.front();
+    ASSERT_TRUE(load.errors.empty())
+        << load.errors.size() << " errors, the first: " << load.errors.front();
     EXPECT_GE(load.most, 1);
     EXPECT_LE(load.most, 2) << "PostgreSQL saw more backends than the SET pool size";
 }
@@ -537,8 +535,8 @@ TEST_F(AdminControlTest, SetPoolSizeShrinksWarmPool) {
         << app_backends(direct.get()) << " servers kept on a pool of 2";
 
     load_result load = run_load(pooled_conninfo(), 10, 30);
-    ASSERT_TRUE(load.errors.empty()) << load.errors.size() << " errors, the first: "
-                                     << load.errors.front();
+    ASSERT_TRUE(load.errors.empty())
+        << load.errors.size() << " errors, the first: " << load.errors.front();
     EXPECT_LE(load.most_busy, 2) << "more than 2 servers were in use at once after the SET";
     EXPECT_LE(load.most, 2) << "PostgreSQL saw more backends than the SET pool size";
 }
