@@ -6,7 +6,6 @@
 #include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
-#include <sabakan/core/version.hpp>
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
@@ -109,16 +108,6 @@ void client_session::kill(std::string_view reason) {
     wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees closed_
     error_code ec;
     socket_.close(ec);
-}
-
-bool client_session::peer_is_own_user() const {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(const_cast<net::stream_socket&>(socket_).native_handle(), SOL_SOCKET,
-                     SO_PEERCRED, &cred, &len) != 0) {
-        return false;
-    }
-    return cred.uid == ::getuid();
 }
 
 client_session::~client_session() = default;
@@ -805,110 +794,6 @@ net::awaitable<void> client_session::forward() {
         pool_->stats().client_bytes += n;
         if (owner_.suspended()) {
             co_await owner_.wait_while_suspended();  // SUSPEND: read, but act only after RESUME
-        }
-    }
-}
-
-net::awaitable<bool> client_session::welcome_console() {
-    const auto& s = owner_.settings();
-    auto listed = [&](const std::vector<std::string>& names) {
-        return std::find(names.begin(), names.end(), user_) != names.end();
-    };
-    const bool own_socket_user = is_unix_ && user_ == "pgbouncer" && peer_is_own_user();
-    admin_user_ = own_socket_user || listed(s.admin_users);
-    // auth_type = any lets everyone in, read-only unless listed in admin_users.
-    const bool may_read = listed(s.stats_users) || s.auth == config::auth_type::any;
-    if (!admin_user_ && !may_read) {
-        co_await fatal(sqlstate::invalid_authorization,
-                       fmt::format("not allowed: user \"{}\" may not use the admin console",
-                                   user_),
-                       "add the user to admin_users (all commands) or stats_users (SHOW only) "
-                       "in the pooler's config");
-        co_return false;
-    }
-    ++owner_.admin_stats().client_login_count;
-    key_ = owner_.register_client(this);
-    registered_ = true;
-    protocol::byte_buffer out;
-    protocol::append_auth_request(out, protocol::auth_request::ok);
-    const std::string server_version = fmt::format("{}/sabakan", version);
-    const std::pair<std::string_view, std::string_view> params[] = {
-        {"server_version", server_version},
-        {"client_encoding", "UTF8"},
-        {"server_encoding", "UTF8"},
-        {"DateStyle", "ISO"},
-        {"TimeZone", "GMT"},
-        {"standard_conforming_strings", "on"},
-        {"is_superuser", "on"},
-    };
-    for (const auto& [name, value] : params) {
-        protocol::append_parameter_status(out, name, value);
-    }
-    protocol::append_backend_key_data(out, key_);
-    protocol::append_ready_for_query(out, protocol::transaction_status::idle);
-    co_await send(out);
-    co_return !closed_;
-}
-
-net::awaitable<void> client_session::serve_console() {
-    console* con = owner_.admin_console();
-    // Console queries are read whole; one longer than the buffer is refused.
-    protocol::frame_scanner scanner(protocol::tag_set{'Q'}, buf_.capacity(),
-                                    static_cast<std::uint32_t>(buf_.capacity() - 1));
-    protocol::byte_buffer out;
-    for (;;) {
-        auto r = scanner.next(buf_.unparsed());
-        if (r.status == scan_status::need_more) {
-            error_code ec;
-            auto space = buf_.free_space();
-            auto n = co_await socket_.async_read_some(
-                asio::buffer(space.data(), space.size()),
-                asio::redirect_error(asio::use_awaitable, ec));
-            if (ec || n == 0 || closed_) {
-                co_return;
-            }
-            buf_.commit(n);
-            continue;
-        }
-        if (r.status != scan_status::message || !r.whole) {
-            co_await fatal(sqlstate::protocol_violation,
-                           "invalid or oversized message for the admin console",
-                           "console commands are short simple queries, such as SHOW POOLS;");
-            co_return;
-        }
-        buf_.advance(r.consumed());
-        buf_.discard_parsed();
-        if (static_cast<protocol::frontend_tag>(r.tag) == protocol::frontend_tag::terminate) {
-            co_return;
-        }
-        if (static_cast<protocol::frontend_tag>(r.tag) != protocol::frontend_tag::query ||
-            con == nullptr) {
-            // An ERROR, then the connection closes, as PgBouncer does.
-            close_reason_ = "extended query protocol not supported by admin console";
-            protocol::append_error(out, "ERROR", sqlstate::protocol_violation, close_reason_,
-                                   "use the simple query protocol (psql does), e.g. psql -c "
-                                   "'SHOW POOLS'");
-            co_await send(out);
-            co_return;
-        }
-        auto text = protocol::as_text(r.body());
-        if (!text.empty() && text.back() == '\0') {
-            text.remove_suffix(1);
-        }
-        auto& st = owner_.admin_stats();
-        ++st.query_count;
-        ++st.xact_count;
-        st.client_bytes += r.consumed();
-        request_time_ = std::time(nullptr);
-        const bool keep = co_await con->execute(*this, std::string(text), out);
-        if (keep && !closed_) {
-            protocol::append_ready_for_query(out, protocol::transaction_status::idle);
-        }
-        st.server_bytes += out.size();
-        co_await send(out);
-        if (!keep || closed_) {
-            close_reason_ = close_reason_.empty() ? "admin console command" : close_reason_;
-            co_return;
         }
     }
 }
