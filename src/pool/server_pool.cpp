@@ -82,9 +82,22 @@ void server_pool::open_for_waiters() {
     }
 }
 
+void server_pool::set_settings(const pool_settings& s) {
+    settings_ = s;
+    open_for_waiters();
+}
+
+server_slot* server_pool::pop_surplus_idle() noexcept {
+    if (server_count() <= static_cast<std::size_t>(settings_.pool_size)) {
+        return nullptr;
+    }
+    return pop_idle();
+}
+
 bool server_pool::release(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::active);
-    if (paused_ || !is_current(s)) {
+    if (paused_ || !is_current(s) ||
+        server_count() > static_cast<std::size_t>(settings_.pool_size)) {
         move(s, server_state::unlinked);
         open_for_waiters();  // a retired server's place goes to a fresh one
         return false;

@@ -165,12 +165,15 @@ void pooler::reload(std::shared_ptr<const config::config> cfg,
             close_idle(*p, "database removed from the config");
             continue;
         }
-        p->set_settings(settings_for(*db, key.second));
         auto target = target_for(*db, key.first, key.second);
         if (!(target == p->target())) {
             p->set_target(std::move(target));
             p->retire_servers();
             close_idle(*p, "database's config changed");
+        }
+        p->set_settings(settings_for(*db, key.second));
+        while (auto* slot = p->pop_surplus_idle()) {
+            static_cast<server_connection*>(slot)->close("pool_size lowered");
         }
     }
 }

@@ -130,7 +130,9 @@ void server_connection::release() {
 void server_connection::return_to_pool() {
     if (!pool_.release(*this)) {
         close(pool_.paused() ? "database paused"
-                             : "close_needed: the database's config changed, or RECONNECT");
+              : pool_.is_current(*this)
+                  ? "pool_size lowered"
+                  : "close_needed: the database's config changed, or RECONNECT");
     }
 }
 

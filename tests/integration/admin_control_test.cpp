@@ -14,6 +14,7 @@
 #include <latch>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -127,34 +128,25 @@ int local_port(PGconn* c) {
 /// reaches PostgreSQL's `postgres` database, so its backends can be told apart.
 std::string two_database_ini(int pg_port, int listen_port, const std::string& dir) {
     const std::string server = "host=127.0.0.1 port=" + std::to_string(pg_port);
-    return "[databases]\n"
-           "mastodon_production = " +
-           server +
-           " dbname=mastodon_production user=mastodon password=password\n"
-           "other_db = " +
-           server +
-           " dbname=postgres user=mastodon password=password\n"
-           "\n"
-           "[pgbouncer]\n"
-           "listen_addr = 127.0.0.1\n"
-           "listen_port = " +
-           std::to_string(listen_port) +
-           "\n"
-           "unix_socket_dir = " +
-           dir +
-           "\n"
-           "auth_type = md5\n"
-           "auth_file = " +
-           dir +
-           "/userlist.txt\n"
-           "admin_users = pgbouncer\n"
-           "logfile = " +
-           dir +
-           "/sabakan.log\n"
-           "pool_mode = transaction\n"
-           "default_pool_size = 5\n"
-           "max_client_conn = 300\n"
-           "query_wait_timeout = 60\n";
+    std::ostringstream ini;
+    ini << "[databases]\n"
+        << "mastodon_production = " << server
+        << " dbname=mastodon_production user=mastodon password=password\n"
+        << "other_db = " << server << " dbname=postgres user=mastodon password=password\n"
+        << "\n"
+        << "[pgbouncer]\n"
+        << "listen_addr = 127.0.0.1\n"
+        << "listen_port = " << listen_port << "\n"
+        << "unix_socket_dir = " << dir << "\n"
+        << "auth_type = md5\n"
+        << "auth_file = " << dir << "/userlist.txt\n"
+        << "admin_users = pgbouncer\n"
+        << "logfile = " << dir << "/sabakan.log\n"
+        << "pool_mode = transaction\n"
+        << "default_pool_size = 5\n"
+        << "max_client_conn = 300\n"
+        << "query_wait_timeout = 60\n";
+    return ini.str();
 }
 
 class AdminControlTest : public sabakan_test {
@@ -428,14 +420,16 @@ TEST_F(AdminControlTest, KillClientById) {
     EXPECT_EQ(pq::value(bystander.get(), "SELECT 2"), "2");
 }
 
-/// Runs `clients` threads of `transactions` short transactions each through `conninfo`
-/// while sampling PostgreSQL; returns the most backends (all, and those not idle) seen.
+/// What run_load() saw: client errors, and the most Mastodon backends PostgreSQL had at
+/// once, all of them and those not idle (in a transaction or running a query).
 struct load_result {
     std::vector<std::string> errors;
     long long most = 0;
     long long most_busy = 0;
 };
 
+/// Runs `clients` threads of `transactions` short transactions each through `conninfo`
+/// while a direct connection samples pg_stat_activity.
 load_result run_load(const std::string& conninfo, int clients, int transactions) {
     load_result out;
     std::mutex m;

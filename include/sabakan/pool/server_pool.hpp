@@ -92,7 +92,12 @@ public:
     const std::string& database() const noexcept { return database_; }
     const std::string& user() const noexcept { return user_; }
     const pool_settings& settings() const noexcept { return settings_; }
-    void set_settings(const pool_settings& s) noexcept { settings_ = s; }
+    /// New settings (RELOAD, SET). A bigger pool opens servers for waiting clients now; a
+    /// smaller one gives up servers as they are released (and the caller closes idle ones
+    /// with pop_surplus_idle()).
+    void set_settings(const pool_settings& s);
+    /// An idle server beyond pool_size, taken out of the pool to be closed; nullptr if none.
+    server_slot* pop_surplus_idle() noexcept;
 
     /// Paused (PAUSE, KILL, shutdown): no server is lent or opened; servers are closed as
     /// they are released. resume() serves the queue again.
@@ -111,8 +116,8 @@ public:
     void cancel_wait(waiter& w) noexcept;
 
     /// An active server is clean again: lend it to the first waiter, else make it idle.
-    /// Returns false when instead it left the pool and must be closed (paused pool, or
-    /// retired by retire_servers()).
+    /// Returns false when instead it left the pool and must be closed (paused pool, retired
+    /// by retire_servers(), or more servers than pool_size after the size was lowered).
     [[nodiscard]] bool release(server_slot& s);
     /// The connector's new server (state login).
     void add_login(server_slot& s);

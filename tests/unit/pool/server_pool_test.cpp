@@ -233,5 +233,45 @@ TEST_F(PoolTest, RetiredServersCloseAtRelease) {
     EXPECT_EQ(pool.idle_count(), 1u);
 }
 
+// A lowered pool_size: surplus idle servers can be taken out at once, and a busy server
+// beyond the size leaves the pool when released.
+TEST_F(PoolTest, ShrinkGivesUpSurplusServers) {
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    EXPECT_TRUE(pool.release(*conn.opened[0]));  // idle; opened[1] stays busy
+    pool.set_settings(pool_settings{1, config::pool_mode::transaction});
+    EXPECT_EQ(pool.pop_surplus_idle(), conn.opened[0].get());
+    EXPECT_EQ(pool.pop_surplus_idle(), nullptr);  // one server left: within the size
+    EXPECT_TRUE(pool.release(*conn.opened[1]));
+    EXPECT_EQ(pool.idle_count(), 1u);
+
+    pool.set_settings(pool_settings{0, config::pool_mode::transaction});
+    fake_waiter c;
+    c.pool = &pool;
+    ASSERT_NE(pool.acquire(c), nullptr);          // the idle server is lent...
+    EXPECT_FALSE(pool.release(*conn.opened[1]));  // ...and given up when released
+    EXPECT_EQ(pool.server_count(), 0u);
+}
+
+// A raised pool_size opens servers for clients already waiting, without a new request.
+TEST_F(PoolTest, GrowOpensForWaiters) {
+    pool.set_settings(pool_settings{1, config::pool_mode::transaction});
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    EXPECT_EQ(conn.opened.size(), 1u);
+    pool.set_settings(pool_settings{2, config::pool_mode::transaction});
+    EXPECT_EQ(conn.opened.size(), 2u);
+}
+
 }  // namespace
 }  // namespace sabakan::pool
