@@ -101,11 +101,30 @@ int parse_args(int argc, char** argv, options& o) {
     return -1;
 }
 
-void raise_fd_limit() {
+/// Raises the soft open-files limit to the hard one, and warns when the config's clients
+/// and servers cannot all fit (each is one descriptor), as "Too many open files" later is
+/// much harder to read.
+void raise_fd_limit(const config::config& cfg) {
     rlimit rl{};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    const auto& s = cfg.bouncer;
+    long long needed = s.max_client_conn + 32;  // + listeners, log, a cancel or two
+    for (const auto& db : cfg.databases) {
+        needed += (db.pool_size >= 0 ? db.pool_size : s.default_pool_size) +
+                  (db.reserve_pool_size >= 0 ? db.reserve_pool_size : s.reserve_pool_size);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && static_cast<long long>(rl.rlim_cur) < needed) {
+        log::warning(
+            "max_client_conn and the pools need about {} file descriptors, but the limit is "
+            "{}: raise it (ulimit -n, or LimitNOFILE= in the systemd unit) or lower "
+            "max_client_conn",
+            needed, static_cast<long long>(rl.rlim_cur));
     }
 }
 
@@ -191,7 +210,7 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    raise_fd_limit();
+    raise_fd_limit(*cfg);
     std::signal(SIGPIPE, SIG_IGN);
 
     // Signals that arrive while starting up wait until their handler is installed below,

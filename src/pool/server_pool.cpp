@@ -1,9 +1,27 @@
-// Pool policy: LIFO reuse of idle servers, FIFO service of waiting clients, and a hard
-// bound of pool_size on servers in all states together.
+// Pool policy: LIFO reuse of idle servers, FIFO service of waiting clients, a hard bound
+// of pool_size on servers in all states together (plus the reserve for clients that waited
+// reserve_pool_timeout), and the sweep that retires idle servers and keeps min_pool_size.
 #include <sabakan/core/assert.hpp>
 #include <sabakan/pool/server_pool.hpp>
+#include <sabakan/stats/counters.hpp>
 
 namespace sabakan::pool {
+
+std::string_view to_string(release_outcome o) noexcept {
+    switch (o) {
+        case release_outcome::kept:
+            return "kept";
+        case release_outcome::paused:
+            return "database paused";
+        case release_outcome::retired:
+            return "close_needed: the database's config changed, or RECONNECT";
+        case release_outcome::surplus:
+            return "more servers than pool_size allows";
+        case release_outcome::lifetime:
+            return "server_lifetime reached";
+    }
+    return "?";
+}
 
 bool server_slot::close_needed() const noexcept {
     return pool_ != nullptr && !pool_->is_current(*this);
@@ -45,6 +63,7 @@ void server_pool::move(server_slot& s, server_state to) {
     }
     s.pool_ = this;
     if (to == server_state::idle) {
+        s.idle_since_us_ = stats::now_us();
         idle_.push_front(s);  // LIFO: the most recently used server stays warm
     } else {
         list_of(to).push_back(s);
@@ -58,6 +77,15 @@ server_slot* server_pool::acquire(waiter& w) {
         move(s, server_state::active);
         return &s;
     }
+    // server_login_retry: the backend just refused a login and no server is up or coming;
+    // fail now with the reason instead of queueing for a login that will not be tried.
+    const std::int64_t now = stats::now_us();  // only when the client has to wait
+    if (login_failed_us_ != 0 && active_.empty() && login_.empty() && !paused_ &&
+        in_login_retry(now)) {
+        w.wake(nullptr);
+        return nullptr;
+    }
+    w.wait_started_us = now;
     waiting_.push_back(w);
     open_for_waiters();
     return nullptr;
@@ -69,11 +97,26 @@ void server_pool::cancel_wait(waiter& w) noexcept {
     }
 }
 
+std::size_t server_pool::capacity(std::int64_t now_us) const noexcept {
+    auto cap = static_cast<std::size_t>(settings_.pool_size);
+    if (settings_.reserve_pool_size > 0 && !waiting_.empty() &&
+        now_us - waiting_.front().wait_started_us >= settings_.reserve_pool_timeout) {
+        cap += static_cast<std::size_t>(settings_.reserve_pool_size);
+    }
+    return cap;
+}
+
+bool server_pool::may_open_now(std::int64_t now_us) {
+    return !paused_ && !in_login_retry(now_us) && connector_.may_open(*this);
+}
+
 void server_pool::open_for_waiters() {
     // One new server per waiter not already covered by a login in progress.
-    while (!paused_ &&
-           waiting_.size() > login_.size() &&
-           server_count() < static_cast<std::size_t>(settings_.pool_size)) {
+    if (paused_ || waiting_.size() <= login_.size()) {
+        return;
+    }
+    const std::int64_t now = stats::now_us();
+    while (waiting_.size() > login_.size() && server_count() < capacity(now) && may_open_now(now)) {
         auto before = login_.size();
         connector_.open_server(*this);
         if (login_.size() == before) {
@@ -94,22 +137,32 @@ server_slot* server_pool::pop_surplus_idle() noexcept {
     return pop_idle();
 }
 
-bool server_pool::release(server_slot& s) {
+release_outcome server_pool::release(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::active);
-    if (paused_ || !is_current(s) ||
-        server_count() > static_cast<std::size_t>(settings_.pool_size)) {
+    const std::int64_t now = stats::now_us();
+    release_outcome out = release_outcome::kept;
+    if (paused_) {
+        out = release_outcome::paused;
+    } else if (!is_current(s)) {
+        out = release_outcome::retired;
+    } else if (server_count() > capacity(now)) {
+        out = release_outcome::surplus;
+    } else if (settings_.server_lifetime > 0 && now - s.created_us_ >= settings_.server_lifetime) {
+        out = release_outcome::lifetime;
+    }
+    if (out != release_outcome::kept) {
         move(s, server_state::unlinked);
-        open_for_waiters();  // a retired server's place goes to a fresh one
-        return false;
+        open_for_waiters();  // its place may go to a fresh server
+        return out;
     }
     if (!waiting_.empty()) {
         waiter& w = waiting_.front();
         waiting_.pop_front();
         w.wake(&s);  // stays active, now lent to w
-        return true;
+        return out;
     }
     move(s, server_state::idle);
-    return true;
+    return out;
 }
 
 void server_pool::resume() {
@@ -129,12 +182,14 @@ void server_pool::resume() {
 
 void server_pool::add_login(server_slot& s) {
     s.generation_ = generation_;
+    s.created_us_ = stats::now_us();
     move(s, server_state::login);
 }
 
-bool server_pool::login_done(server_slot& s) {
+release_outcome server_pool::login_done(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::login);
     last_error_.clear();
+    login_failed_us_ = 0;
     move(s, server_state::active);
     return release(s);
 }
@@ -142,6 +197,7 @@ bool server_pool::login_done(server_slot& s) {
 void server_pool::login_failed(server_slot& s, std::string error) {
     move(s, server_state::unlinked);
     last_error_ = std::move(error);
+    login_failed_us_ = stats::now_us();
     // The backend is down or refuses us: tell the waiters now rather than let them queue
     // until query_wait_timeout; but not while a server in use will come back to serve them
     // (a login refused near max_connections), nor those that logins still under way will
@@ -154,6 +210,32 @@ void server_pool::login_failed(server_slot& s, std::string error) {
         waiting_.pop_back();
         w.wake(nullptr);
     }
+}
+
+server_slot* server_pool::maintain(std::int64_t now_us) {
+    // Idle servers past their time; the oldest idle one is at the back (LIFO reuse).
+    const bool above_min = server_count() > static_cast<std::size_t>(settings_.min_pool_size);
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+        server_slot& s = *it;
+        const bool idle_too_long = settings_.server_idle_timeout > 0 && above_min &&
+                                   now_us - s.idle_since_us_ >= settings_.server_idle_timeout;
+        const bool too_old =
+            settings_.server_lifetime > 0 && now_us - s.created_us_ >= settings_.server_lifetime;
+        if (idle_too_long || too_old || !is_current(s)) {
+            move(s, server_state::unlinked);
+            return &s;
+        }
+    }
+    open_for_waiters();  // the reserve, the end of login retry, or a db/user limit freed
+    while (server_count() < static_cast<std::size_t>(settings_.min_pool_size) &&
+           may_open_now(now_us)) {
+        auto before = login_.size();
+        connector_.open_server(*this);
+        if (login_.size() == before) {
+            break;
+        }
+    }
+    return nullptr;
 }
 
 void server_pool::remove(server_slot& s) {

@@ -148,18 +148,24 @@ void client_session::detach_server() noexcept {
 }
 
 void client_session::server_lost(std::string_view message) {
+    end_with_error(sqlstate::connection_failure, message,
+                   "the server connection was lost; reconnect and retry");
+}
+
+void client_session::end_with_error(std::string_view state, std::string_view message,
+                                    std::string_view hint) {
     if (closed_) {
         return;
     }
     closed_ = true;
     close_reason_ = message;
-    auto text = std::string(message);
+    wait_timer_.cancel();  // a queued client stops waiting
     asio::co_spawn(
         owner_.io(),
-        [self = shared_from_this(), text]() -> net::awaitable<void> {
+        [self = shared_from_this(), state = std::string(state), text = std::string(message),
+         hint = std::string(hint)]() -> net::awaitable<void> {
             protocol::byte_buffer out;
-            protocol::append_error(out, "FATAL", sqlstate::connection_failure, text,
-                                   "the server connection was lost; reconnect and retry");
+            protocol::append_error(out, "FATAL", state, text, hint);
             co_await self->send(out);
             error_code ec;
             self->socket_.close(ec);
@@ -261,6 +267,15 @@ net::awaitable<void> client_session::run_session() {
         co_await serve_console();
         co_return;
     }
+    if (auto limit = owner_.admit_client(database_, user_); !limit.empty()) {
+        co_await fatal(sqlstate::too_many_connections,
+                       fmt::format("no more connections allowed ({})", limit),
+                       fmt::format("raise {} in the pooler's config, or have the application "
+                                   "open fewer connections",
+                                   limit));
+        co_return;
+    }
+    admitted_ = true;
     pool_ = owner_.pool_for(database_, user_);
     if (pool_ == nullptr) {  // the entry vanished in a reload during authentication
         co_await no_such_database();
@@ -606,6 +621,7 @@ net::awaitable<bool> client_session::welcome() {
     key_ = owner_.register_client(this);
     registered_ = true;
     ++pool_->stats().client_login_count;
+    idle_since_us_ = stats::now_us();
     protocol::byte_buffer out;
     protocol::append_auth_request(out, protocol::auth_request::ok);
     for (const auto& [name, value] : pool_->server_params()) {
@@ -624,10 +640,14 @@ bool client_session::try_acquire() {
         link_to(slot);
         return true;
     }
-    wait_started_us = stats::now_us();
-    auto timeout = owner_.settings().query_wait_timeout;
-    if (timeout > config::duration::zero()) {
-        wait_timer_.expires_after(timeout);
+    if (woken_) {
+        // Refused on the spot (server_login_retry): the wait that follows ends at once.
+        wait_timer_.expires_at(net::asio::steady_timer::time_point::min());
+        return false;
+    }
+    const auto timeout = pool_->settings().query_wait_timeout;
+    if (timeout > 0) {
+        wait_timer_.expires_after(std::chrono::microseconds(timeout));
     } else {
         wait_timer_.expires_at(net::asio::steady_timer::time_point::max());
     }
@@ -845,6 +865,10 @@ void client_session::finish() {
     if (counted_) {
         owner_.client_closed();
         counted_ = false;
+    }
+    if (admitted_) {
+        owner_.client_left(database_, user_);
+        admitted_ = false;
     }
     // A connection that never said who it is (a port scan, a health check) is logged only
     // when sabakan closed it for a reason.

@@ -1,6 +1,7 @@
 // Pools keyed by (database, user), the cancel-key registry and the listeners.
 #include <sabakan/auth/random.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -38,10 +39,12 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
       cfg_(std::move(cfg)),
       users_(std::move(users)),
       stats_timer_(io),
+      janitor_timer_(io),
       shutdown_timer_(io),
       last_period_us_(stats::now_us()),
       started_us_(last_period_us_) {
     arm_stats_timer();
+    arm_janitor();
 }
 
 pooler::~pooler() {
@@ -78,24 +81,94 @@ int pooler::login_client_count() const noexcept {
 pool::pool_settings pooler::settings_for(const config::database_entry& db,
                                          std::string_view user) const {
     const auto& s = cfg_->bouncer;
+    auto us = [](config::duration d) { return static_cast<std::int64_t>(d.count()); };
     pool::pool_settings out;
-    out.pool_size = s.default_pool_size;
-    out.mode = s.mode;
-    if (db.pool_size >= 0) {
-        out.pool_size = db.pool_size;
-    }
-    if (db.mode) {
-        out.mode = *db.mode;
-    }
+    out.pool_size = db.pool_size >= 0 ? db.pool_size : s.default_pool_size;
+    out.mode = db.mode.value_or(s.mode);
+    out.min_pool_size = db.min_pool_size >= 0 ? db.min_pool_size : s.min_pool_size;
+    out.reserve_pool_size = db.reserve_pool_size >= 0 ? db.reserve_pool_size : s.reserve_pool_size;
+    out.reserve_pool_timeout = us(s.reserve_pool_timeout);
+    out.server_login_retry = us(s.server_login_retry);
+    out.server_lifetime = us(db.server_lifetime.value_or(s.server_lifetime));
+    out.server_idle_timeout = us(s.server_idle_timeout);
+    out.query_wait_timeout = us(db.query_wait_timeout.value_or(s.query_wait_timeout));
+    out.query_timeout = us(s.query_timeout);
+    out.idle_transaction_timeout = us(s.idle_transaction_timeout);
+    out.transaction_timeout = us(s.transaction_timeout);
+    out.client_idle_timeout = us(s.client_idle_timeout);
+    // [users] settings win over [databases] and the globals, as in PgBouncer.
     if (const auto* u = cfg_->find_user(user)) {
         if (u->pool_size >= 0) {
             out.pool_size = u->pool_size;
         }
-        if (u->mode) {
-            out.mode = *u->mode;
+        if (u->reserve_pool_size >= 0) {
+            out.reserve_pool_size = u->reserve_pool_size;
         }
+        out.mode = u->mode.value_or(out.mode);
+        out.query_wait_timeout =
+            us(u->query_wait_timeout.value_or(config::duration(out.query_wait_timeout)));
+        out.query_timeout = us(u->query_timeout.value_or(config::duration(out.query_timeout)));
+        out.idle_transaction_timeout = us(
+            u->idle_transaction_timeout.value_or(config::duration(out.idle_transaction_timeout)));
+        out.transaction_timeout =
+            us(u->transaction_timeout.value_or(config::duration(out.transaction_timeout)));
+        out.client_idle_timeout =
+            us(u->client_idle_timeout.value_or(config::duration(out.client_idle_timeout)));
     }
     return out;
+}
+
+std::string_view pooler::admit_client(const std::string& database, const std::string& user) {
+    const auto& s = cfg_->bouncer;
+    const auto* db = cfg_->find_database(database);
+    const auto* u = cfg_->find_user(user);
+    const int max_db = db != nullptr && db->max_db_client_connections > 0
+                           ? db->max_db_client_connections
+                           : s.max_db_client_connections;
+    const int max_user = u != nullptr && u->max_user_client_connections > 0
+                             ? u->max_user_client_connections
+                             : s.max_user_client_connections;
+    int& of_db = clients_of_db_[database];
+    int& of_user = clients_of_user_[user];
+    if (max_db > 0 && of_db >= max_db) {
+        return "max_db_client_connections";
+    }
+    if (max_user > 0 && of_user >= max_user) {
+        return "max_user_client_connections";
+    }
+    ++of_db;
+    ++of_user;
+    return {};
+}
+
+void pooler::client_left(const std::string& database, const std::string& user) {
+    if (auto it = clients_of_db_.find(database); it != clients_of_db_.end() && --it->second <= 0) {
+        clients_of_db_.erase(it);
+    }
+    if (auto it = clients_of_user_.find(user); it != clients_of_user_.end() && --it->second <= 0) {
+        clients_of_user_.erase(it);
+    }
+}
+
+bool pooler::may_open(const pool::server_pool& p) {
+    const auto& s = cfg_->bouncer;
+    const auto* db = cfg_->find_database(p.database());
+    const auto* u = cfg_->find_user(p.user());
+    const int max_db =
+        db != nullptr && db->max_db_connections > 0 ? db->max_db_connections : s.max_db_connections;
+    const int max_user = u != nullptr && u->max_user_connections > 0 ? u->max_user_connections
+                                                                     : s.max_user_connections;
+    if (max_db <= 0 && max_user <= 0) {
+        return true;  // the usual case: only pool_size bounds the pool
+    }
+    std::size_t of_db = 0;
+    std::size_t of_user = 0;
+    for (const auto& [key, other] : pools_) {
+        of_db += key.first == p.database() ? other->server_count() : 0;
+        of_user += key.second == p.user() ? other->server_count() : 0;
+    }
+    return (max_db <= 0 || of_db < static_cast<std::size_t>(max_db)) &&
+           (max_user <= 0 || of_user < static_cast<std::size_t>(max_user));
 }
 
 server_target pooler::target_for(const config::database_entry& db, std::string_view database,
@@ -198,8 +271,7 @@ bool pooler::reload_from_file() {
         }
         std::string error;
         if (!log::configure(lo, &error)) {
-            log::error("{} (check logfile in {}); still logging where it did", error,
-                       config_path_);
+            log::error("{} (check logfile in {}); still logging where it did", error, config_path_);
         }
         reload(std::move(fresh), std::move(fresh_users));
         log::info("configuration reloaded from {}", config_path_);
@@ -387,9 +459,9 @@ void pooler::arm_shutdown_check() {
                                 [](const client_session& c) { return !c.is_admin(); });
         }
         if (done) {
-            log::info("shutdown: {}; exiting",
-                      shutdown_ == shutdown_mode::wait_for_servers ? "all servers released"
-                                                                   : "all clients gone");
+            log::info("shutdown: {}; exiting", shutdown_ == shutdown_mode::wait_for_servers
+                                                   ? "all servers released"
+                                                   : "all clients gone");
             shutdown(shutdown_mode::none);
             return;
         }
@@ -435,6 +507,63 @@ void pooler::arm_stats_timer() {
     });
 }
 
+void pooler::arm_janitor() {
+    // Three sweeps a second, as PgBouncer's janitor: timeouts are as precise as that.
+    janitor_timer_.expires_after(std::chrono::milliseconds(333));
+    janitor_timer_.async_wait([this](const error_code& ec) {
+        if (!ec) {
+            on_janitor();
+            arm_janitor();
+        }
+    });
+}
+
+void pooler::on_janitor() {
+    namespace sqlstate = protocol::sqlstate;
+    const std::int64_t now = stats::now_us();
+    for (auto& [key, p] : pools_) {
+        while (auto* slot = p->maintain(now)) {
+            static_cast<server_connection*>(slot)->close(
+                "idle past server_idle_timeout or server_lifetime, or retired");
+        }
+    }
+    // Closing a server or a client here only closes sockets; the sessions end later, so
+    // the registry is not changed under this loop.
+    for (auto& c : clients_) {
+        const backend_pool* p = c.pool();
+        if (!c.logged_in() || p == nullptr) {
+            continue;
+        }
+        const pool::pool_settings& ps = p->settings();
+        if (server_connection* s = c.server()) {
+            const std::int64_t query = s->query_started_us();
+            const std::int64_t xact = s->xact_started_us();
+            if (ps.query_timeout > 0 && query != 0 && now - query >= ps.query_timeout) {
+                s->close_for_client(sqlstate::query_canceled, "query_timeout",
+                                    "the query ran longer than query_timeout; make it faster "
+                                    "or raise query_timeout in the pooler's config");
+            } else if (ps.transaction_timeout > 0 && xact != 0 &&
+                       now - xact >= ps.transaction_timeout) {
+                s->close_for_client(sqlstate::transaction_timeout, "transaction timeout",
+                                    "the transaction stayed open longer than "
+                                    "transaction_timeout; commit sooner or raise it");
+            } else if (ps.idle_transaction_timeout > 0 && query == 0 && s->link().status != 'I' &&
+                       s->last_ready_us() != 0 &&
+                       now - s->last_ready_us() >= ps.idle_transaction_timeout) {
+                s->close_for_client(sqlstate::idle_in_transaction_timeout,
+                                    "idle transaction timeout",
+                                    "the transaction was left open and idle longer than "
+                                    "idle_transaction_timeout; commit or roll back sooner");
+            }
+        } else if (!c.waiting() && ps.client_idle_timeout > 0 &&
+                   now - c.idle_since_us() >= ps.client_idle_timeout) {
+            c.end_with_error(sqlstate::idle_session_timeout, "client_idle_timeout",
+                             "the connection was idle longer than client_idle_timeout; "
+                             "reconnect (or raise client_idle_timeout)");
+        }
+    }
+}
+
 void pooler::on_stats_period() {
     const std::int64_t now = stats::now_us();
     const auto period = static_cast<std::uint64_t>(now - last_period_us_);
@@ -455,9 +584,8 @@ void pooler::on_stats_period() {
         log::info(
             "stats: {} xacts/s, {} queries/s, {} client parses/s, {} server parses/s, {} "
             "binds/s, in {} B/s, out {} B/s, xact {} us, query {} us, wait {} us",
-            a.xact_count, a.query_count, a.client_parse_count, a.server_parse_count,
-            a.bind_count, a.client_bytes, a.server_bytes, a.xact_time, a.query_time,
-            a.wait_time);
+            a.xact_count, a.query_count, a.client_parse_count, a.server_parse_count, a.bind_count,
+            a.client_bytes, a.server_bytes, a.xact_time, a.query_time, a.wait_time);
     }
 }
 

@@ -79,6 +79,7 @@ void server_connection::count_ready_for_query() noexcept {
     auto& st = pool_.stats();
     const std::int64_t now = stats::now_us();
     ++st.query_count;
+    last_ready_us_ = now;
     if (query_started_us_ != 0) {
         st.query_time += static_cast<std::uint64_t>(now - query_started_us_);
     }
@@ -117,6 +118,7 @@ void server_connection::attach(std::shared_ptr<client_session> c) {
 
 void server_connection::detach() {
     if (client_) {
+        client_->note_idle_since(last_ready_us_);
         client_->detach_server();
         client_.reset();
     }
@@ -128,12 +130,16 @@ void server_connection::release() {
 }
 
 void server_connection::return_to_pool() {
-    if (!pool_.release(*this)) {
-        close(pool_.paused() ? "database paused"
-              : pool_.is_current(*this)
-                  ? "pool_size lowered"
-                  : "close_needed: the database's config changed, or RECONNECT");
+    if (auto out = pool_.release(*this); out != pool::release_outcome::kept) {
+        close(pool::to_string(out));
     }
+}
+
+void server_connection::close_for_client(std::string_view sqlstate, std::string_view reason,
+                                         std::string_view hint) {
+    client_sqlstate_ = std::string(sqlstate);
+    client_hint_ = std::string(hint);
+    close(reason);
 }
 
 void server_connection::close(std::string_view reason) {
@@ -235,8 +241,8 @@ net::awaitable<void> server_connection::run() {
     }
     logged_in_ = true;
     log::debug("S-{}: {}/{} new server connection", id_, pool_.database(), pool_.user());
-    if (!pool_.login_done(*this)) {
-        close("close_needed: the database's config changed, or it was paused");
+    if (auto out = pool_.login_done(*this); out != pool::release_outcome::kept) {
+        close(pool::to_string(out));
     }
     co_await forward();
 
@@ -247,8 +253,12 @@ net::awaitable<void> server_connection::run() {
     if (client_) {
         auto client = client_;
         detach();
-        client->server_lost(close_reason_.empty() ? "server closed the connection unexpectedly"
-                                                  : close_reason_);
+        if (client_sqlstate_.empty()) {
+            client->server_lost(close_reason_.empty() ? "server closed the connection unexpectedly"
+                                                      : close_reason_);
+        } else {
+            client->end_with_error(client_sqlstate_, close_reason_, client_hint_);
+        }
     }
     if (state() != pool::server_state::unlinked) {
         pool_.remove(*this);

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,9 @@ public:
     /// The pool's target changed (RELOAD, RECONNECT) since this server logged in: it is
     /// closed when next released instead of serving again.
     bool close_needed() const noexcept;
+    /// Steady-clock µs: when its login began, and when it last became idle.
+    std::int64_t created_us() const noexcept { return created_us_; }
+    std::int64_t idle_since_us() const noexcept { return idle_since_us_; }
 
     list_hook pool_hook_;
 
@@ -44,6 +48,8 @@ private:
     server_state state_ = server_state::unlinked;
     server_pool* pool_ = nullptr;
     std::uint64_t generation_ = 0;
+    std::int64_t created_us_ = 0;
+    std::int64_t idle_since_us_ = 0;
 };
 
 /// A client waiting for a server; the session layer implements wake().
@@ -56,7 +62,7 @@ public:
     bool waiting() const noexcept { return wait_hook_.is_linked(); }
 
     list_hook wait_hook_;
-    std::int64_t wait_started_us = 0;  // steady clock; set by the session when it queues
+    std::int64_t wait_started_us = 0;  // steady clock µs; set by the pool when it queues
 
 protected:
     ~waiter() = default;
@@ -68,15 +74,43 @@ public:
     /// Starts connecting a server that will call login_done() or login_failed().
     /// Must call server_pool::add_login() before returning.
     virtual void open_server(server_pool& pool) = 0;
+    /// Whether limits wider than one pool (max_db_connections, max_user_connections)
+    /// allow `pool` one more server now.
+    virtual bool may_open(const server_pool& pool) = 0;
 
 protected:
     ~connector() = default;
 };
 
+/// What a pool is configured with; times are µs, 0 means "off" where PgBouncer says so.
 struct pool_settings {
     int pool_size = 20;
     config::pool_mode mode = config::pool_mode::session;
+    int min_pool_size = 0;
+    int reserve_pool_size = 0;
+    std::int64_t reserve_pool_timeout = 5'000'000;
+    std::int64_t server_login_retry = 15'000'000;
+    std::int64_t server_lifetime = 3600'000'000;
+    std::int64_t server_idle_timeout = 600'000'000;
+    // Client-side limits of this pool's clients ([users] overrides the globals).
+    std::int64_t query_wait_timeout = 120'000'000;
+    std::int64_t query_timeout = 0;
+    std::int64_t idle_transaction_timeout = 0;
+    std::int64_t transaction_timeout = 0;
+    std::int64_t client_idle_timeout = 0;
 };
+
+/// Why release() or login_done() took a server out of the pool instead of keeping it.
+enum class release_outcome : std::uint8_t {
+    kept,      // lent to a waiter, or idle
+    paused,    // the pool is paused: servers close as they come back
+    retired,   // its target changed (RELOAD, RECONNECT)
+    surplus,   // more servers than the pool may have (pool_size lowered, reserve no longer needed)
+    lifetime,  // older than server_lifetime
+};
+
+/// Words for the log line of a server closed for `o`.
+std::string_view to_string(release_outcome o) noexcept;
 
 class server_pool {
 public:
@@ -116,16 +150,27 @@ public:
     void cancel_wait(waiter& w) noexcept;
 
     /// An active server is clean again: lend it to the first waiter, else make it idle.
-    /// Returns false when instead it left the pool and must be closed (paused pool, retired
-    /// by retire_servers(), or more servers than pool_size after the size was lowered).
-    [[nodiscard]] bool release(server_slot& s);
+    /// Anything but `kept` means it left the pool and must be closed, for that reason.
+    [[nodiscard]] release_outcome release(server_slot& s);
     /// The connector's new server (state login).
     void add_login(server_slot& s);
-    /// Login finished: the server serves the first waiter or becomes idle. Returns false,
-    /// as release() does, when it must be closed instead.
-    [[nodiscard]] bool login_done(server_slot& s);
-    /// Login failed: the server leaves the pool and every waiter is woken with nullptr.
+    /// Login finished: the server serves the first waiter or becomes idle; or, as from
+    /// release(), it must be closed.
+    [[nodiscard]] release_outcome login_done(server_slot& s);
+    /// Login failed: the server leaves the pool; waiters no other server will serve are
+    /// woken with nullptr, and for server_login_retry new clients fail at once instead of
+    /// starting logins.
     void login_failed(server_slot& s, std::string error);
+    /// In the server_login_retry window after a failed login.
+    bool in_login_retry(std::int64_t now_us) const noexcept {
+        return login_failed_us_ != 0 && now_us - login_failed_us_ < settings_.server_login_retry;
+    }
+
+    /// The periodic sweep's part: opens servers that limits, the reserve or the end of
+    /// server_login_retry now allow, keeps min_pool_size, and returns one idle server that
+    /// outlived server_idle_timeout or server_lifetime (taken out of the pool, to be
+    /// closed), or nullptr. Call until nullptr.
+    server_slot* maintain(std::int64_t now_us);
     /// A server left the pool (closed, or dirty after its client vanished).
     void remove(server_slot& s);
 
@@ -185,6 +230,11 @@ private:
     void move(server_slot& s, server_state to);
     slot_list& list_of(server_state st) noexcept;
     void open_for_waiters();
+    /// How many servers the pool may have now: pool_size, plus reserve_pool_size once the
+    /// first waiter has waited reserve_pool_timeout.
+    std::size_t capacity(std::int64_t now_us) const noexcept;
+    /// Whether a new login may start now (not paused, not in login retry, limits allow).
+    bool may_open_now(std::int64_t now_us);
 
     std::string database_;
     std::string user_;
@@ -199,6 +249,7 @@ private:
     stats::counters stats_;
     std::size_t clients_ = 0;
     std::uint64_t generation_ = 0;
+    std::int64_t login_failed_us_ = 0;  // 0: the last login succeeded
     bool paused_ = false;
 };
 

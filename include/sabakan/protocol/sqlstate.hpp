@@ -15,6 +15,9 @@ inline constexpr std::string_view invalid_catalog_name = "3D000";
 inline constexpr std::string_view too_many_connections = "53300";
 inline constexpr std::string_view feature_not_supported = "0A000";
 inline constexpr std::string_view query_canceled = "57014";
+inline constexpr std::string_view idle_in_transaction_timeout = "25P03";
+inline constexpr std::string_view transaction_timeout = "25P04";
+inline constexpr std::string_view idle_session_timeout = "57P05";
 inline constexpr std::string_view program_limit_exceeded = "54000";
 inline constexpr std::string_view internal_error = "XX000";
 

@@ -63,6 +63,12 @@ public:
     /// The server was lost mid-transaction: tell the client and close. Only the server
     /// side calls this, while linked, so no other write to the client is in flight.
     void server_lost(std::string_view message);
+    /// Sends an ErrorResponse (FATAL) and closes. Only when nothing else writes to the
+    /// client: it is linked to no server, or its server is gone (the sweep's timeouts).
+    void end_with_error(std::string_view sqlstate, std::string_view message, std::string_view hint);
+    /// The time (steady µs) its last transaction ended, for client_idle_timeout.
+    void note_idle_since(std::int64_t us) noexcept { idle_since_us_ = us; }
+    std::int64_t idle_since_us() const noexcept { return idle_since_us_; }
 
 private:
     net::awaitable<void> run();
@@ -112,9 +118,11 @@ private:
     bool is_admin_ = false;
     bool admin_user_ = false;
     bool joined_pool_ = false;
+    bool admitted_ = false;  // counted against the per-database and per-user client limits
     std::time_t connect_time_ = 0;
     std::time_t request_time_ = 0;
     std::string application_name_;
+    std::int64_t idle_since_us_ = 0;
     protocol::cancel_key key_;
     std::uint64_t id_;
     std::string user_;

@@ -25,7 +25,6 @@
 
 namespace sabakan::session {
 
-
 /// The admin console (database "pgbouncer"): the admin layer implements it, so the session
 /// layer only knows that a query goes in and an answer comes out.
 class console {
@@ -147,14 +146,16 @@ public:
     }
 
     // ---- registries and statistics ----
-    using client_list = boost::intrusive::list<
-        client_session,
-        boost::intrusive::member_hook<client_session, registry_hook, &client_session::registry_hook_>,
-        boost::intrusive::constant_time_size<false>>;
-    using server_list = boost::intrusive::list<
-        server_connection,
-        boost::intrusive::member_hook<server_connection, registry_hook, &server_connection::registry_hook_>,
-        boost::intrusive::constant_time_size<false>>;
+    using client_list =
+        boost::intrusive::list<client_session,
+                               boost::intrusive::member_hook<client_session, registry_hook,
+                                                             &client_session::registry_hook_>,
+                               boost::intrusive::constant_time_size<false>>;
+    using server_list =
+        boost::intrusive::list<server_connection,
+                               boost::intrusive::member_hook<server_connection, registry_hook,
+                                                             &server_connection::registry_hook_>,
+                               boost::intrusive::constant_time_size<false>>;
     void add(client_session& c) noexcept;
     void add(server_connection& s) noexcept;
     client_list& clients() noexcept { return clients_; }
@@ -176,6 +177,7 @@ public:
     backend_pool* pool_for(std::string_view database, std::string_view user);
 
     void open_server(pool::server_pool& p) override;
+    bool may_open(const pool::server_pool& p) override;
 
     // Cancel keys sabakan hands to its clients.
     protocol::cancel_key register_client(client_session* c);
@@ -184,6 +186,11 @@ public:
 
     int client_count() const noexcept { return client_count_; }
     int login_client_count() const noexcept;
+    /// A logged-in client of (database, user) joins; returns the name of the limit it
+    /// would break (max_db_client_connections, max_user_client_connections) and then does
+    /// not count it, else an empty view.
+    std::string_view admit_client(const std::string& database, const std::string& user);
+    void client_left(const std::string& database, const std::string& user);
     void client_opened() noexcept { ++client_count_; }
     void client_closed() noexcept { --client_count_; }
     std::uint64_t next_connection_id() noexcept { return ++connection_ids_; }
@@ -201,6 +208,10 @@ private:
     void close_idle(backend_pool& p, std::string_view reason);
     void arm_stats_timer();
     void on_stats_period();
+    void arm_janitor();
+    /// The periodic sweep (a few times a second, never per message): pool upkeep and the
+    /// client-side timeouts.
+    void on_janitor();
     void arm_shutdown_check();
 
     net::asio::io_context& io_;
@@ -212,6 +223,8 @@ private:
     std::vector<std::unique_ptr<net::asio::local::stream_protocol::acceptor>> unix_acceptors_;
     std::vector<std::string> unix_socket_paths_;
     int client_count_ = 0;
+    std::unordered_map<std::string, int> clients_of_db_;
+    std::unordered_map<std::string, int> clients_of_user_;
     std::uint64_t connection_ids_ = 0;
 
     console* console_ = nullptr;
@@ -224,6 +237,7 @@ private:
     shutdown_mode shutdown_ = shutdown_mode::none;
     bool exiting_ = false;
     net::asio::steady_timer stats_timer_;
+    net::asio::steady_timer janitor_timer_;
     net::asio::steady_timer shutdown_timer_;
     client_list clients_;
     server_list servers_;

@@ -96,6 +96,14 @@ public:
     void client_gone();
     /// Closes the socket; the read loop then cleans up.
     void close(std::string_view reason);
+    /// Closes it, and its linked client gets an ErrorResponse with `sqlstate`, `reason`
+    /// and `hint` instead of "server closed the connection" (query_timeout and friends).
+    void close_for_client(std::string_view sqlstate, std::string_view reason,
+                          std::string_view hint);
+    // For the periodic sweep: steady-clock µs, 0 when none.
+    std::int64_t query_started_us() const noexcept { return query_started_us_; }
+    std::int64_t xact_started_us() const noexcept { return xact_started_us_; }
+    std::int64_t last_ready_us() const noexcept { return last_ready_us_; }
 
 private:
     net::awaitable<void> run();
@@ -135,6 +143,9 @@ private:
     std::time_t request_time_ = 0;
     std::int64_t query_started_us_ = 0;  // 0: no query running
     std::int64_t xact_started_us_ = 0;   // 0: no transaction open
+    std::int64_t last_ready_us_ = 0;     // the last ReadyForQuery
+    std::string client_sqlstate_;        // set by close_for_client()
+    std::string client_hint_;
 };
 
 }  // namespace sabakan::session

@@ -1,6 +1,7 @@
 // Pool policy without sockets: the size bound, LIFO idle reuse, FIFO waiters, login
 // failure wake-ups and removal of dead servers.
 #include <sabakan/pool/server_pool.hpp>
+#include <sabakan/stats/counters.hpp>
 
 #include <gtest/gtest.h>
 
@@ -13,10 +14,12 @@ namespace {
 
 struct fake_connector : connector {
     std::vector<std::unique_ptr<server_slot>> opened;
+    bool allow = true;  // what max_db_connections / max_user_connections would say
     void open_server(server_pool& p) override {
         opened.push_back(std::make_unique<server_slot>());
         p.add_login(*opened.back());
     }
+    bool may_open(const server_pool&) override { return allow; }
 };
 
 struct fake_waiter : waiter {
@@ -66,11 +69,11 @@ TEST_F(PoolTest, WaitersServedInOrder) {
     pool.acquire(a);
     pool.acquire(b);
     pool.acquire(c);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
     ASSERT_EQ(a.woken.size(), 1u);
     EXPECT_EQ(a.woken[0], conn.opened[0].get());
     EXPECT_EQ(conn.opened[0]->state(), server_state::active);
-    EXPECT_TRUE(pool.release(*conn.opened[0]));
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
     ASSERT_EQ(b.woken.size(), 1u);
     EXPECT_EQ(b.woken[0], conn.opened[0].get());
     EXPECT_TRUE(c.woken.empty());
@@ -85,10 +88,10 @@ TEST_F(PoolTest, IdleReuseIsLifo) {
     b.pool = &pool;
     pool.acquire(a);
     pool.acquire(b);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
-    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
-    EXPECT_TRUE(pool.release(*conn.opened[0]));
-    EXPECT_TRUE(pool.release(*conn.opened[1]));
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.login_done(*conn.opened[1]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[1]), release_outcome::kept);
     EXPECT_EQ(pool.idle_count(), 2u);
     fake_waiter c;
     c.pool = &pool;
@@ -130,14 +133,15 @@ TEST_F(PoolTest, LoginFailureKeepsWaitersWhileServersInUse) {
     fake_waiter b;
     b.pool = &pool;
     pool.acquire(a);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));  // a is served
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);  // a is served
     ASSERT_EQ(a.woken.size(), 1u);
     pool.acquire(b);
     ASSERT_EQ(pool.login_count(), 1u);
     pool.login_failed(*conn.opened[1], "too many connections");
     EXPECT_TRUE(b.woken.empty());
     EXPECT_EQ(pool.waiting_count(), 1u);
-    EXPECT_TRUE(pool.release(*conn.opened[0]));  // a's transaction ends: b gets that server
+    EXPECT_EQ(pool.release(*conn.opened[0]),
+              release_outcome::kept);  // a's transaction ends: b gets that server
     ASSERT_EQ(b.woken.size(), 1u);
     EXPECT_EQ(b.woken[0], conn.opened[0].get());
 }
@@ -152,7 +156,7 @@ TEST_F(PoolTest, CancelWait) {
     pool.acquire(b);
     pool.cancel_wait(a);
     EXPECT_FALSE(a.waiting());
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
     EXPECT_TRUE(a.woken.empty());
     EXPECT_EQ(b.woken.size(), 1u);
 }
@@ -167,8 +171,8 @@ TEST_F(PoolTest, RemoveOpensReplacementForWaiters) {
     c.pool = &pool;
     pool.acquire(a);
     pool.acquire(b);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
-    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.login_done(*conn.opened[1]), release_outcome::kept);
     pool.acquire(c);  // both servers busy: c waits, no room for a third
     EXPECT_EQ(conn.opened.size(), 2u);
     pool.remove(*conn.opened[0]);
@@ -183,8 +187,8 @@ TEST_F(PoolTest, PopIdle) {
     fake_waiter a;
     a.pool = &pool;
     pool.acquire(a);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
-    EXPECT_TRUE(pool.release(*conn.opened[0]));
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
     EXPECT_EQ(pool.pop_idle(), conn.opened[0].get());
     EXPECT_EQ(pool.server_count(), 0u);
 }
@@ -197,16 +201,16 @@ TEST_F(PoolTest, PauseAndResume) {
     fake_waiter b;
     b.pool = &pool;
     pool.acquire(a);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));  // a holds it
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);  // a holds it
     pool.pause();
     EXPECT_EQ(pool.acquire(b), nullptr);
     EXPECT_EQ(conn.opened.size(), 1u);  // no login while paused
-    EXPECT_FALSE(pool.release(*conn.opened[0]));
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::paused);
     EXPECT_EQ(pool.server_count(), 0u);
     EXPECT_EQ(b.wakes, 0);
     pool.resume();
     EXPECT_EQ(conn.opened.size(), 2u);  // b's server is being opened
-    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    EXPECT_EQ(pool.login_done(*conn.opened[1]), release_outcome::kept);
     ASSERT_EQ(b.woken.size(), 1u);
     EXPECT_EQ(b.woken[0], conn.opened[1].get());
 }
@@ -219,17 +223,17 @@ TEST_F(PoolTest, RetiredServersCloseAtRelease) {
     fake_waiter b;
     b.pool = &pool;
     pool.acquire(a);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
     EXPECT_FALSE(conn.opened[0]->close_needed());
     pool.retire_servers();
     EXPECT_TRUE(conn.opened[0]->close_needed());
     pool.acquire(b);  // opens a second, current server
     EXPECT_EQ(conn.opened.size(), 2u);
-    EXPECT_FALSE(pool.release(*conn.opened[0]));
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::retired);
     EXPECT_EQ(pool.server_count(), 1u);
-    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
+    EXPECT_EQ(pool.login_done(*conn.opened[1]), release_outcome::kept);
     EXPECT_EQ(b.woken.size(), 1u);
-    EXPECT_TRUE(pool.release(*conn.opened[1]));
+    EXPECT_EQ(pool.release(*conn.opened[1]), release_outcome::kept);
     EXPECT_EQ(pool.idle_count(), 1u);
 }
 
@@ -242,20 +246,20 @@ TEST_F(PoolTest, ShrinkGivesUpSurplusServers) {
     b.pool = &pool;
     pool.acquire(a);
     pool.acquire(b);
-    EXPECT_TRUE(pool.login_done(*conn.opened[0]));
-    EXPECT_TRUE(pool.login_done(*conn.opened[1]));
-    EXPECT_TRUE(pool.release(*conn.opened[0]));  // idle; opened[1] stays busy
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.login_done(*conn.opened[1]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);  // idle; opened[1] stays busy
     pool.set_settings(pool_settings{1, config::pool_mode::transaction});
     EXPECT_EQ(pool.pop_surplus_idle(), conn.opened[0].get());
     EXPECT_EQ(pool.pop_surplus_idle(), nullptr);  // one server left: within the size
-    EXPECT_TRUE(pool.release(*conn.opened[1]));
+    EXPECT_EQ(pool.release(*conn.opened[1]), release_outcome::kept);
     EXPECT_EQ(pool.idle_count(), 1u);
 
     pool.set_settings(pool_settings{0, config::pool_mode::transaction});
     fake_waiter c;
     c.pool = &pool;
-    ASSERT_NE(pool.acquire(c), nullptr);          // the idle server is lent...
-    EXPECT_FALSE(pool.release(*conn.opened[1]));  // ...and given up when released
+    ASSERT_NE(pool.acquire(c), nullptr);  // the idle server is lent...
+    EXPECT_EQ(pool.release(*conn.opened[1]), release_outcome::surplus);  // ...given up
     EXPECT_EQ(pool.server_count(), 0u);
 }
 
@@ -271,6 +275,101 @@ TEST_F(PoolTest, GrowOpensForWaiters) {
     EXPECT_EQ(conn.opened.size(), 1u);
     pool.set_settings(pool_settings{2, config::pool_mode::transaction});
     EXPECT_EQ(conn.opened.size(), 2u);
+}
+
+// After a failed login, server_login_retry fails new clients at once (no new login is
+// tried) while no server is up; the sweep tries again once the window has passed.
+TEST_F(PoolTest, LoginRetryFailsFast) {
+    pool_settings ps{2, config::pool_mode::transaction};
+    ps.server_login_retry = 3600'000'000;
+    pool.set_settings(ps);
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    pool.login_failed(*conn.opened[0], "connection refused");
+    ASSERT_EQ(a.woken.size(), 1u);
+    EXPECT_EQ(a.woken[0], nullptr);
+    fake_waiter b;
+    b.pool = &pool;
+    EXPECT_EQ(pool.acquire(b), nullptr);
+    ASSERT_EQ(b.woken.size(), 1u);  // refused on the spot, not queued
+    EXPECT_EQ(b.woken[0], nullptr);
+    EXPECT_FALSE(b.waiting());
+    EXPECT_EQ(conn.opened.size(), 1u);
+    EXPECT_EQ(pool.last_error(), "connection refused");
+    EXPECT_TRUE(pool.in_login_retry(stats::now_us()));
+    EXPECT_FALSE(pool.in_login_retry(stats::now_us() + 3601'000'000));
+}
+
+// The reserve opens only once the first waiter has waited reserve_pool_timeout.
+TEST_F(PoolTest, ReserveAfterTimeout) {
+    pool_settings ps{1, config::pool_mode::transaction};
+    ps.reserve_pool_size = 1;
+    ps.reserve_pool_timeout = 3600'000'000;
+    pool.set_settings(ps);
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    pool.acquire(b);
+    EXPECT_EQ(conn.opened.size(), 1u);  // pool_size only
+    ps.reserve_pool_timeout = 0;        // as if the hour had passed
+    pool.set_settings(ps);
+    EXPECT_EQ(conn.opened.size(), 2u);  // the reserve serves b
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.login_done(*conn.opened[1]), release_outcome::kept);
+    // Nobody waits any more: the reserve server goes when released, the other stays.
+    EXPECT_EQ(pool.release(*conn.opened[1]), release_outcome::surplus);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
+}
+
+// The sweep takes out idle servers past server_idle_timeout (keeping min_pool_size) and
+// past server_lifetime, and opens servers up to min_pool_size.
+TEST_F(PoolTest, MaintainRetiresAndRefills) {
+    pool_settings ps{3, config::pool_mode::transaction};
+    ps.server_idle_timeout = 10'000'000;
+    ps.server_lifetime = 100'000'000;
+    ps.min_pool_size = 1;
+    pool.set_settings(ps);
+    const std::int64_t now = stats::now_us();
+    EXPECT_EQ(pool.maintain(now), nullptr);
+    ASSERT_EQ(conn.opened.size(), 1u);  // min_pool_size opened one
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.idle_count(), 1u);
+    // Idle for 20 s: kept, as it is the min_pool_size server.
+    EXPECT_EQ(pool.maintain(now + 20'000'000), nullptr);
+    EXPECT_EQ(pool.idle_count(), 1u);
+    // Past server_lifetime it goes anyway, and the next sweep opens a fresh one.
+    EXPECT_EQ(pool.maintain(now + 200'000'000), conn.opened[0].get());
+    EXPECT_EQ(pool.maintain(now + 200'000'000), nullptr);
+    EXPECT_EQ(conn.opened.size(), 2u);
+}
+
+// With min_pool_size 0, idle servers past server_idle_timeout all go.
+TEST_F(PoolTest, MaintainClosesIdle) {
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
+    const std::int64_t now = stats::now_us();
+    EXPECT_EQ(pool.maintain(now + 1'000'000), nullptr);  // idle for 1 s: fine
+    EXPECT_EQ(pool.maintain(now + 601'000'000), conn.opened[0].get());
+    EXPECT_EQ(pool.server_count(), 0u);
+}
+
+// A limit wider than the pool (max_db_connections) holds back new logins until it allows.
+TEST_F(PoolTest, WiderLimitHoldsLogins) {
+    conn.allow = false;
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    EXPECT_EQ(conn.opened.size(), 0u);
+    EXPECT_TRUE(a.waiting());
+    conn.allow = true;
+    EXPECT_EQ(pool.maintain(stats::now_us()), nullptr);
+    EXPECT_EQ(conn.opened.size(), 1u);
 }
 
 }  // namespace
