@@ -140,7 +140,10 @@ public:
     void resume();
     /// Every server logged in before this call is closed when released (RELOAD of a changed
     /// target, RECONNECT); new logins are unaffected.
-    void retire_servers() noexcept { ++generation_; }
+    void retire_servers() noexcept {
+        ++generation_;
+        login_failed_us_ = 0;  // a new target deserves a login attempt at once
+    }
     bool is_current(const server_slot& s) const noexcept { return s.generation_ == generation_; }
 
     /// A server for `w` now (marked active), or nullptr after queueing `w` (FIFO) and,
