@@ -51,6 +51,22 @@ pooler::~pooler() {
     for (const auto& path : unix_socket_paths_) {
         ::unlink(path.c_str());
     }
+    // An immediate exit leaves linked clients and servers pointing at each other. Break
+    // those cycles so that destroying the event loop's pending tasks frees everything.
+    std::vector<std::shared_ptr<client_session>> clients;
+    std::vector<std::shared_ptr<server_connection>> servers;
+    for (auto& c : clients_) {
+        clients.push_back(c.shared_from_this());
+    }
+    for (auto& s : servers_) {
+        servers.push_back(s.shared_from_this());
+    }
+    for (auto& c : clients) {
+        c->detach_server();
+    }
+    for (auto& s : servers) {
+        s->drop_client();
+    }
     clients_.clear();
     servers_.clear();
 }

@@ -94,6 +94,8 @@ public:
     /// The client left. A clean server goes back to the pool (after server_reset_query in
     /// session mode); a dirty one is closed, never handed to another client.
     void client_gone();
+    /// Forgets its client without any protocol step (process exit only).
+    void drop_client() noexcept { client_.reset(); }
     /// Closes the socket; the read loop then cleans up.
     void close(std::string_view reason);
     /// Closes it, and its linked client gets an ErrorResponse with `sqlstate`, `reason`
