@@ -39,6 +39,7 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
       users_(std::move(users)),
       stats_timer_(io),
       shutdown_timer_(io),
+      resume_signal_(io),
       last_period_us_(stats::now_us()),
       started_us_(last_period_us_) {
     arm_stats_timer();
@@ -181,6 +182,13 @@ void pooler::reload(std::shared_ptr<const config::config> cfg,
             close_idle(*p, "database removed from the config");
             continue;
         }
+        if (!db->user.empty() && db->user != key.second) {
+            // The entry now forces another server user: this pool's clients keep their
+            // old target until they leave; new clients go to the new user's pool.
+            p->retire_servers();
+            close_idle(*p, "database's forced user changed");
+            continue;
+        }
         auto target = target_for(*db, key.first, key.second);
         if (!(target == p->target())) {
             p->set_target(std::move(target));
@@ -214,8 +222,7 @@ bool pooler::reload_from_file() {
         }
         std::string error;
         if (!log::configure(lo, &error)) {
-            log::error("{} (check logfile in {}); still logging where it did", error,
-                       config_path_);
+            log::error("{} (check logfile in {}); still logging where it did", error, config_path_);
         }
         reload(std::move(fresh), std::move(fresh_users));
         log::info("configuration reloaded from {}", config_path_);
@@ -242,14 +249,17 @@ void pooler::close_idle(backend_pool& p, std::string_view reason) {
 }
 
 net::awaitable<void> pooler::wait_while_suspended() {
-    // Polled: SUSPEND is rare (online restarts), and this keeps the forwarding loops to a
-    // single flag check while not suspended.
-    asio::steady_timer t(io_);
+    // Every suspended connection waits on the one resume_signal_ timer; RESUME cancels
+    // it, which wakes them all at once. Nothing is polled.
     while (suspended_) {
-        t.expires_after(std::chrono::milliseconds(20));
         error_code ec;
-        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await resume_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+}
+
+void pooler::suspend() {
+    suspended_ = true;
+    resume_signal_.expires_at(asio::steady_timer::time_point::max());
 }
 
 bool pooler::buffers_flushed() {
@@ -283,6 +293,7 @@ void pooler::resume(const std::string& db) {
         all_paused_ = false;
         paused_.clear();
         suspended_ = false;
+        resume_signal_.cancel();
     } else {
         paused_.erase(db);
     }
@@ -403,9 +414,9 @@ void pooler::arm_shutdown_check() {
                                 [](const client_session& c) { return !c.is_admin(); });
         }
         if (done) {
-            log::info("shutdown: {}; exiting",
-                      shutdown_ == shutdown_mode::wait_for_servers ? "all servers released"
-                                                                   : "all clients gone");
+            log::info("shutdown: {}; exiting", shutdown_ == shutdown_mode::wait_for_servers
+                                                   ? "all servers released"
+                                                   : "all clients gone");
             shutdown(shutdown_mode::none);
             return;
         }
@@ -471,9 +482,8 @@ void pooler::on_stats_period() {
         log::info(
             "stats: {} xacts/s, {} queries/s, {} client parses/s, {} server parses/s, {} "
             "binds/s, in {} B/s, out {} B/s, xact {} us, query {} us, wait {} us",
-            a.xact_count, a.query_count, a.client_parse_count, a.server_parse_count,
-            a.bind_count, a.client_bytes, a.server_bytes, a.xact_time, a.query_time,
-            a.wait_time);
+            a.xact_count, a.query_count, a.client_parse_count, a.server_parse_count, a.bind_count,
+            a.client_bytes, a.server_bytes, a.xact_time, a.query_time, a.wait_time);
     }
 }
 

@@ -25,7 +25,6 @@
 
 namespace sabakan::session {
 
-
 /// The admin console (database "pgbouncer"): the admin layer implements it, so the session
 /// layer only knows that a query goes in and an answer comes out.
 class console {
@@ -127,10 +126,10 @@ public:
     bool kill_client(std::uint64_t id);
     bool suspended() const noexcept { return suspended_; }
     /// SUSPEND: every connection stops reading once its pending bytes are written.
-    void suspend() noexcept { suspended_ = true; }
+    void suspend();
     /// Returns once RESUME ends a SUSPEND.
     net::awaitable<void> wait_while_suspended();
-    /// No connection has bytes read but not yet forwarded (what SUSPEND waits for).
+    /// No connection has scanned bytes still to forward (what SUSPEND waits for).
     bool buffers_flushed();
     /// SHUTDOWN and the signals: stop accepting, and exit the event loop when the mode's
     /// condition holds; `none` exits now.
@@ -147,14 +146,16 @@ public:
     }
 
     // ---- registries and statistics ----
-    using client_list = boost::intrusive::list<
-        client_session,
-        boost::intrusive::member_hook<client_session, registry_hook, &client_session::registry_hook_>,
-        boost::intrusive::constant_time_size<false>>;
-    using server_list = boost::intrusive::list<
-        server_connection,
-        boost::intrusive::member_hook<server_connection, registry_hook, &server_connection::registry_hook_>,
-        boost::intrusive::constant_time_size<false>>;
+    using client_list =
+        boost::intrusive::list<client_session,
+                               boost::intrusive::member_hook<client_session, registry_hook,
+                                                             &client_session::registry_hook_>,
+                               boost::intrusive::constant_time_size<false>>;
+    using server_list =
+        boost::intrusive::list<server_connection,
+                               boost::intrusive::member_hook<server_connection, registry_hook,
+                                                             &server_connection::registry_hook_>,
+                               boost::intrusive::constant_time_size<false>>;
     void add(client_session& c) noexcept;
     void add(server_connection& s) noexcept;
     client_list& clients() noexcept { return clients_; }
@@ -225,6 +226,7 @@ private:
     bool exiting_ = false;
     net::asio::steady_timer stats_timer_;
     net::asio::steady_timer shutdown_timer_;
+    net::asio::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
     client_list clients_;
     server_list servers_;
     stats::counters admin_stats_;
