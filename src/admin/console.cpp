@@ -43,14 +43,21 @@ bool fake_settable(std::string_view key) {
 
 }  // namespace
 
-template <typename Done>
-net::awaitable<void> console_impl::wait_until(Done done) {
+template <typename Done, typename Abandon>
+net::awaitable<bool> console_impl::wait_until(session::client_session& client, Done done,
+                                              Abandon abandon) {
     net::asio::steady_timer timer(co_await net::asio::this_coro::executor);
     while (!done()) {
+        // The admin may hang up, or another one may undo what this waits for (RESUME
+        // during PAUSE): then stop waiting instead of holding the session forever.
+        if (client.hung_up() || abandon()) {
+            co_return false;
+        }
         timer.expires_after(std::chrono::milliseconds(50));
         net::error_code ec;
         co_await timer.async_wait(net::asio::redirect_error(net::asio::use_awaitable, ec));
     }
+    co_return true;
 }
 
 net::awaitable<bool> console_impl::execute(session::client_session& client, std::string query,
@@ -136,10 +143,19 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         if (!known_database(arg)) {
             co_return true;
         }
+        if (pooler_.shutting_down() != session::shutdown_mode::none) {
+            error(out, syntax_error, "pooler is shutting down");
+            co_return true;
+        }
         log::info("PAUSE {} (admin console)", arg.empty() ? "(all)" : arg);
         pooler_.pause(arg);
         // PAUSE answers once every server of the database is released and closed.
-        co_await wait_until([&] { return pooler_.drained(arg); });
+        const bool drained = co_await wait_until(
+            client, [&] { return pooler_.drained(arg); }, [&] { return !pooler_.is_paused(arg); });
+        if (!drained) {
+            error(out, syntax_error, "PAUSE cancelled: RESUME was run before it completed");
+            co_return true;
+        }
         protocol::append_command_complete(out, "PAUSE");
         co_return true;
     }
@@ -147,8 +163,18 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         if (!known_database(arg)) {
             co_return true;
         }
+        if (pooler_.shutting_down() != session::shutdown_mode::none) {
+            error(out, syntax_error, "pooler is shutting down: RESUME cannot undo SHUTDOWN");
+            co_return true;
+        }
         if (arg.empty() && !pooler_.is_paused("") && !pooler_.suspended()) {
-            error(out, syntax_error, "pooler is not paused/suspended");
+            error(out, syntax_error,
+                  "pooler is not paused/suspended (a database paused or killed by name "
+                  "needs RESUME <db>)");
+            co_return true;
+        }
+        if (!arg.empty() && pooler_.is_paused("")) {
+            error(out, syntax_error, "all databases are paused: use RESUME without a name");
             co_return true;
         }
         if (!arg.empty() && !pooler_.is_paused(arg)) {
@@ -181,7 +207,10 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         if (!known_database(arg)) {
             co_return true;
         }
-        co_await wait_until([&] { return pooler_.none_close_needed(arg); });
+        if (!co_await wait_until(
+                client, [&] { return pooler_.none_close_needed(arg); }, [] { return false; })) {
+            co_return false;  // the admin left
+        }
         protocol::append_command_complete(out, "WAIT_CLOSE");
         co_return true;
     }
@@ -214,9 +243,12 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         pooler_.suspend();
         // Answer once every buffer is flushed, or after suspend_timeout at the latest.
         const auto deadline = std::chrono::steady_clock::now() + pooler_.settings().suspend_timeout;
-        co_await wait_until([&] {
-            return pooler_.buffers_flushed() || std::chrono::steady_clock::now() >= deadline;
-        });
+        co_await wait_until(
+            client,
+            [&] {
+                return pooler_.buffers_flushed() || std::chrono::steady_clock::now() >= deadline;
+            },
+            [] { return false; });
         protocol::append_command_complete(out, "SUSPEND");
         co_return true;
     }

@@ -23,7 +23,6 @@
 #include <memory>
 #include <string>
 
-
 namespace {
 
 using namespace sabakan;
@@ -280,8 +279,10 @@ int main(int argc, char** argv) {
                 pooler.reload_from_file();
                 break;
             case SIGUSR1:
-                log::info("got SIGUSR1, pausing all databases");
-                pooler.pause("");
+                if (!pooler.suspended() && !pooler.is_paused("")) {
+                    log::info("got SIGUSR1, pausing all databases");
+                    pooler.pause("");
+                }
                 break;
             case SIGUSR2:
                 if (pooler.shutting_down() == session::shutdown_mode::none) {
@@ -292,8 +293,7 @@ int main(int argc, char** argv) {
             case SIGINT:
             case SIGTERM:
                 // A second one, or one during SUSPEND, means: now.
-                if (pooler.shutting_down() != session::shutdown_mode::none ||
-                    pooler.suspended()) {
+                if (pooler.shutting_down() != session::shutdown_mode::none || pooler.suspended()) {
                     log::info("got signal {} again, exiting now", sig);
                     pooler.shutdown(session::shutdown_mode::none);
                     return;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace sabakan::session {
 
@@ -19,6 +20,20 @@ namespace asio = net::asio;
 using net::error_code;
 using protocol::scan_status;
 namespace sqlstate = protocol::sqlstate;
+
+bool client_session::hung_up() const {
+    if (closed_) {
+        return true;
+    }
+    char byte = 0;
+    auto fd = const_cast<net::stream_socket&>(socket_).native_handle();
+    ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) {
+        // A Terminate waiting to be read is a hang-up too (libpq sends one when it closes).
+        return byte == static_cast<char>(protocol::frontend_tag::terminate);
+    }
+    return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 
 bool client_session::peer_is_own_user() const {
     ucred cred{};

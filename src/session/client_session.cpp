@@ -103,6 +103,13 @@ void client_session::kill(std::string_view reason) {
     if (closed_) {
         return;
     }
+    if (logged_in_ && !server_ && !is_admin_) {
+        // Nothing else writes to it now (no server is linked, and it is past its login):
+        // tell it why before closing, as PgBouncer does.
+        end_with_error(sqlstate::admin_shutdown, reason,
+                       "an administrator or a shutdown closed this connection; reconnect");
+        return;
+    }
     close_reason_ = std::string(reason);
     closed_ = true;
     wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees closed_
@@ -803,6 +810,9 @@ net::awaitable<void> client_session::forward() {
         if (terminate || closed_) {
             co_return;
         }
+        if (owner_.suspended()) {
+            co_await owner_.wait_while_suspended();  // SUSPEND: no new reads
+        }
         error_code ec;
         auto space = buf_.free_space();
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
@@ -813,7 +823,10 @@ net::awaitable<void> client_session::forward() {
         buf_.commit(n);
         pool_->stats().client_bytes += n;
         if (owner_.suspended()) {
-            co_await owner_.wait_while_suspended();  // SUSPEND: read, but act only after RESUME
+            co_await owner_.wait_while_suspended();  // SUSPEND: act only after RESUME
+            if (closed_) {
+                co_return;  // killed meanwhile: what it sent must not run
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
       stats_timer_(io),
       janitor_timer_(io),
       shutdown_timer_(io),
+      resume_signal_(io),
       last_period_us_(stats::now_us()),
       started_us_(last_period_us_) {
     arm_stats_timer();
@@ -254,6 +255,13 @@ void pooler::reload(std::shared_ptr<const config::config> cfg,
             close_idle(*p, "database removed from the config");
             continue;
         }
+        if (!db->user.empty() && db->user != key.second) {
+            // The entry now forces another server user: this pool's clients keep their
+            // old target until they leave; new clients go to the new user's pool.
+            p->retire_servers();
+            close_idle(*p, "database's forced user changed");
+            continue;
+        }
         auto target = target_for(*db, key.first, key.second);
         if (!(target == p->target())) {
             p->set_target(std::move(target));
@@ -314,14 +322,17 @@ void pooler::close_idle(backend_pool& p, std::string_view reason) {
 }
 
 net::awaitable<void> pooler::wait_while_suspended() {
-    // Polled: SUSPEND is rare (online restarts), and this keeps the forwarding loops to a
-    // single flag check while not suspended.
-    asio::steady_timer t(io_);
+    // Every suspended connection waits on the one resume_signal_ timer; RESUME cancels
+    // it, which wakes them all at once. Nothing is polled.
     while (suspended_) {
-        t.expires_after(std::chrono::milliseconds(20));
         error_code ec;
-        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await resume_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+}
+
+void pooler::suspend() {
+    suspended_ = true;
+    resume_signal_.expires_at(asio::steady_timer::time_point::max());
 }
 
 bool pooler::buffers_flushed() {
@@ -355,6 +366,7 @@ void pooler::resume(const std::string& db) {
         all_paused_ = false;
         paused_.clear();
         suspended_ = false;
+        resume_signal_.cancel();
     } else {
         paused_.erase(db);
     }

@@ -90,6 +90,9 @@ void server_connection::count_ready_for_query() noexcept {
         st.xact_time += static_cast<std::uint64_t>(now - xact_started_us_);
         xact_started_us_ = 0;
     }
+    if (query_started_us_ != 0 && xact_started_us_ == 0) {
+        xact_started_us_ = now;  // the next pipelined query opens the next transaction
+    }
 }
 
 server_connection::~server_connection() = default;
@@ -541,6 +544,9 @@ bool server_connection::consume_unlinked() {
 
 net::awaitable<void> server_connection::forward() {
     for (;;) {
+        if (owner_.suspended()) {
+            co_await owner_.wait_while_suspended();  // SUSPEND: no new reads
+        }
         error_code ec;
         auto space = buf_.free_space();
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
@@ -550,7 +556,10 @@ net::awaitable<void> server_connection::forward() {
         }
         buf_.commit(n);
         if (owner_.suspended()) {
-            co_await owner_.wait_while_suspended();  // SUSPEND: read, but act only after RESUME
+            co_await owner_.wait_while_suspended();  // SUSPEND: act only after RESUME
+            if (closed_) {
+                co_return;
+            }
         }
         if (!client_) {
             if (!consume_unlinked()) {

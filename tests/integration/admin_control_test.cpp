@@ -644,5 +644,100 @@ TEST_F(AdminControlTest, StatsUserCannotControl) {
     EXPECT_TRUE(sabakan().running());
 }
 
+// RESUME from another admin while PAUSE waits cancels the PAUSE: it answers an error at
+// once instead of waiting for servers that will no longer be closed.
+TEST_F(AdminControlTest, PauseCancelledByResume) {
+    start_sabakan();
+    auto in_tx = connect_pooled();
+    pq::run(in_tx.get(), "BEGIN");
+    auto pauser = connect_admin();
+    pending_query pause(pauser.get(), "PAUSE");
+    EXPECT_FALSE(pause.wait(still_waiting)) << "PAUSE returned with a transaction open";
+    auto other = connect_admin();
+    EXPECT_EQ(tag_of(other.get(), "RESUME"), "RESUME");
+    ASSERT_TRUE(pause.wait(10s)) << "PAUSE still waits after RESUME";
+    pq::result r = pause.take();
+    EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
+    EXPECT_THAT(pq::error(pauser.get()), HasSubstr("PAUSE cancelled"));
+    pq::run(in_tx.get(), "COMMIT");
+    EXPECT_EQ(pq::value(in_tx.get(), "SELECT 1"), "1");
+}
+
+// An admin that hangs up while its PAUSE waits does not leave its session behind.
+TEST_F(AdminControlTest, PauseAbandonedByItsAdmin) {
+    start_sabakan();
+    auto in_tx = connect_pooled();
+    pq::run(in_tx.get(), "BEGIN");
+    auto pauser = connect_admin();
+    pending_query pause(pauser.get(), "PAUSE");
+    EXPECT_FALSE(pause.wait(still_waiting));
+    pauser.reset();  // hangs up mid-PAUSE
+    auto other = connect_admin();
+    EXPECT_TRUE(wait_until(
+        [&] {
+            pq::result c = pq::run(other.get(), "SHOW CLIENTS");
+            int db = PQfnumber(c.get(), "database");
+            int admins = 0;
+            for (int i = 0; i < PQntuples(c.get()); ++i) {
+                admins += std::string(PQgetvalue(c.get(), i, db)) == "pgbouncer" ? 1 : 0;
+            }
+            return admins == 1;
+        },
+        10s))
+        << "the admin session that hung up during PAUSE is still listed";
+    EXPECT_EQ(tag_of(other.get(), "RESUME"), "RESUME");
+    pq::run(in_tx.get(), "COMMIT");
+}
+
+// RESUME cannot undo a shutdown in progress: it is refused, and the shutdown completes.
+TEST_F(AdminControlTest, ResumeRefusedDuringShutdown) {
+    start_sabakan();
+    auto in_tx = connect_pooled();
+    pq::run(in_tx.get(), "BEGIN");
+    auto admin = connect_admin();
+    EXPECT_EQ(tag_of(admin.get(), "SHUTDOWN WAIT_FOR_SERVERS"), "SHUTDOWN");
+    EXPECT_THAT(error_of(admin.get(), "RESUME"), HasSubstr("shutting down"));
+    pq::run(in_tx.get(), "COMMIT");
+    auto status = sabakan().wait_exit(10s);
+    ASSERT_TRUE(status) << "still running after the last server was released";
+    EXPECT_EQ(*status, 0);
+}
+
+// A client killed while the pooler is suspended never gets what it sent meanwhile run.
+TEST_F(AdminControlTest, KilledWhileSuspendedRunsNothing) {
+    start_sabakan();
+    auto direct = connect_direct();
+    auto client = connect_pooled();
+    EXPECT_EQ(pq::value(client.get(), "SELECT 1"), "1");
+    const int port = local_port(client.get());
+    auto admin = connect_admin();
+    EXPECT_EQ(tag_of(admin.get(), "SUSPEND"), "SUSPEND");
+    pending_query update(client.get(), "UPDATE counters SET n = n + 1 WHERE id = 6");
+    EXPECT_FALSE(update.wait(still_waiting)) << "a query ran while suspended";
+    auto id = show_cell(admin.get(), "CLIENTS", "port", std::to_string(port), "id");
+    ASSERT_TRUE(id);
+    EXPECT_EQ(tag_of(admin.get(), "KILL_CLIENT " + *id), "KILL_CLIENT");
+    EXPECT_EQ(tag_of(admin.get(), "RESUME"), "RESUME");
+    ASSERT_TRUE(update.wait(10s));
+    EXPECT_NE(PQresultStatus(update.take().get()), PGRES_COMMAND_OK);
+    // Give a wrongly forwarded UPDATE every chance to land before looking.
+    auto probe = connect_pooled();
+    EXPECT_EQ(pq::value(probe.get(), "SELECT 1"), "1");
+    EXPECT_EQ(pq::value(direct.get(), "SELECT n FROM counters WHERE id = 6"), "0");
+}
+
+// A client dropped by KILL is told why (FATAL 57P01 naming KILL), not just disconnected.
+TEST_F(AdminControlTest, KilledClientIsToldWhy) {
+    start_sabakan();
+    auto client = connect_pooled();
+    EXPECT_EQ(pq::value(client.get(), "SELECT 1"), "1");
+    auto admin = connect_admin();
+    EXPECT_EQ(tag_of(admin.get(), "KILL mastodon_production"), "KILL");
+    pq::result r = pq::exec(client.get(), "SELECT 2");
+    EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
+    EXPECT_THAT(pq::error(client.get()), HasSubstr("KILL"));
+    EXPECT_EQ(tag_of(admin.get(), "RESUME mastodon_production"), "RESUME");
+}
+
 }  // namespace
 }  // namespace sabakan::integration

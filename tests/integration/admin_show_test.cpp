@@ -503,6 +503,40 @@ TEST_F(AdminShowTest, StatsFollowWorkload) {
     EXPECT_EQ(totals_row.at("client_login_count"), stats_row.at("total_client_login_count"));
 }
 
+// A pipeline of ten autocommit statements, each with its own Sync, counts ten
+// transactions and ten queries, as ten separate round trips would.
+TEST_F(AdminShowTest, PipelineCountsEachTransaction) {
+    start_sabakan();
+    auto c = connect_pooled();
+    auto admin = connect_admin();
+    auto stats = [&] { return row_of(show(admin.get(), "SHOW STATS"), "database", app_database); };
+    EXPECT_EQ(pq::value(c.get(), "SELECT 1"), "1");
+    const row before = stats();
+    ASSERT_EQ(PQenterPipelineMode(c.get()), 1);
+    constexpr int n = 10;
+    for (int i = 0; i < n; ++i) {
+        ASSERT_EQ(PQsendQueryParams(c.get(), "SELECT 1", 0, nullptr, nullptr, nullptr, nullptr, 0),
+                  1);
+        ASSERT_EQ(PQpipelineSync(c.get()), 1);
+    }
+    int syncs = 0;
+    while (syncs < n) {
+        pq::result r(PQgetResult(c.get()));
+        if (r && PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) {
+            ++syncs;
+        } else if (r) {
+            ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << pq::error(c.get());
+        }
+    }
+    ASSERT_EQ(PQexitPipelineMode(c.get()), 1);
+    auto delta = [&](const row& now, const char* column) {
+        return num(now, column) - num(before, column);
+    };
+    EXPECT_TRUE(wait_until([&] { return delta(stats(), "total_query_count") >= n; }, 10s));
+    const row after = stats();
+    EXPECT_EQ(delta(after, "total_query_count"), n);
+    EXPECT_EQ(delta(after, "total_xact_count"), n);
+}
 // SHOW TOTALS is the sum of the SHOW STATS rows (the console's own pgbouncer row included,
 // which counts the SHOW TOTALS query itself as one more transaction and query).
 TEST_F(AdminShowTest, TotalsAreSumsOfStats) {

@@ -31,6 +31,7 @@ using namespace std::chrono_literals;
 struct ini_spec {
     int pool_size = 5;
     std::string dbname = "mastodon_production";  // the server database of mastodon_production
+    std::string user = "mastodon";               // the forced server user of that entry
     bool second_database = false;                // mastodon_reloaded, reaching "postgres"
     std::vector<std::string> bouncer_lines;      // more raw [pgbouncer] lines
 };
@@ -40,8 +41,8 @@ std::string render(const ini_spec& s, int pg_port, int listen_port, const std::s
     const std::string server = "host=127.0.0.1 port=" + std::to_string(pg_port);
     std::ostringstream ini;
     ini << "[databases]\n"
-        << "mastodon_production = " << server << " dbname=" << s.dbname
-        << " user=mastodon password=password\n";
+        << "mastodon_production = " << server << " dbname=" << s.dbname << " user=" << s.user
+        << " password=password\n";
     if (s.second_database) {
         ini << "mastodon_reloaded = " << server
             << " dbname=postgres user=mastodon password=password\n";
@@ -431,6 +432,35 @@ TEST_F(ReloadTest, ChangedDatabaseEntryRetiresServers) {
     EXPECT_NE(pq::value(in_tx.get(), "SELECT pg_backend_pid()"), tx_pid);
     EXPECT_EQ(pq::value(idle.get(), "SELECT current_database()"), "postgres");
     EXPECT_EQ(backends_in(direct.get(), app_database), 0);
+}
+
+// An entry whose forced user= changes: new clients log in as the new user, while a client
+// already in the old pool keeps working as the old user (its servers are not re-targeted
+// with the new user's password).
+TEST_F(ReloadTest, ChangedForcedUser) {
+    ini_spec spec;
+    start(spec);
+    auto direct = connect_direct();
+    pq::run(direct.get(),
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'other') THEN "
+            "CREATE ROLE other LOGIN PASSWORD 'password'; END IF; END $$");
+    auto admin = connect_admin();
+    auto old_client = connect_pooled();
+    pq::run(old_client.get(), "BEGIN");
+    EXPECT_EQ(pq::value(old_client.get(), "SELECT current_user"), "mastodon");
+
+    ini_spec moved = spec;
+    moved.user = "other";
+    edit_config(text_for(moved));
+    pq::result r = pq::exec(admin.get(), "RELOAD");
+    EXPECT_STREQ(PQcmdStatus(r.get()), "RELOAD") << pq::error(admin.get());
+
+    auto new_client = connect_pooled();
+    EXPECT_EQ(pq::value(new_client.get(), "SELECT current_user"), "other");
+    EXPECT_EQ(pq::value(old_client.get(), "SELECT current_user"), "mastodon");
+    pq::run(old_client.get(), "COMMIT");
+    // Its next transaction needs a new server of the old pool: it must still log in.
+    EXPECT_EQ(pq::value(old_client.get(), "SELECT current_user"), "mastodon");
 }
 
 // listen_port and pkt_buf changed in the file keep their running values (the log says they

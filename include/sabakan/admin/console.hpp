@@ -18,9 +18,10 @@ public:
                                  protocol::byte_buffer& out) override;
 
 private:
-    /// Waits, checking a few times a second, until `done()` holds (PAUSE, WAIT_CLOSE).
-    template <typename Done>
-    net::awaitable<void> wait_until(Done done);
+    /// Waits, checking a few times a second, until `done()` holds (PAUSE, WAIT_CLOSE):
+    /// true then; false when the admin hung up or `abandon()` says to give up.
+    template <typename Done, typename Abandon>
+    net::awaitable<bool> wait_until(session::client_session& client, Done done, Abandon abandon);
 
     session::pooler& pooler_;
 };

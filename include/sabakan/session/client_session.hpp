@@ -53,6 +53,9 @@ public:
     /// Closes the connection (KILL, KILL_CLIENT, shutdown); its server is closed with it
     /// unless it was clean.
     void kill(std::string_view reason);
+    /// The peer closed its end, or its next message is a Terminate (checked without
+    /// consuming anything it sent). For a console session waiting on a command.
+    bool hung_up() const;
 
     registry_hook registry_hook_;
 
@@ -65,7 +68,8 @@ public:
     void server_lost(std::string_view message);
     /// Sends an ErrorResponse (FATAL) and closes. Only when nothing else writes to the
     /// client: it is linked to no server, or its server is gone (the sweep's timeouts).
-    void end_with_error(std::string_view sqlstate, std::string_view message, std::string_view hint);
+    void end_with_error(std::string_view sqlstate, std::string_view message,
+                        std::string_view hint);
     /// The time (steady µs) its last transaction ended, for client_idle_timeout.
     void note_idle_since(std::int64_t us) noexcept { idle_since_us_ = us; }
     std::int64_t idle_since_us() const noexcept { return idle_since_us_; }

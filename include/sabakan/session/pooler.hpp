@@ -126,10 +126,10 @@ public:
     bool kill_client(std::uint64_t id);
     bool suspended() const noexcept { return suspended_; }
     /// SUSPEND: every connection stops reading once its pending bytes are written.
-    void suspend() noexcept { suspended_ = true; }
+    void suspend();
     /// Returns once RESUME ends a SUSPEND.
     net::awaitable<void> wait_while_suspended();
-    /// No connection has bytes read but not yet forwarded (what SUSPEND waits for).
+    /// No connection has scanned bytes still to forward (what SUSPEND waits for).
     bool buffers_flushed();
     /// SHUTDOWN and the signals: stop accepting, and exit the event loop when the mode's
     /// condition holds; `none` exits now.
@@ -239,6 +239,7 @@ private:
     net::asio::steady_timer stats_timer_;
     net::asio::steady_timer janitor_timer_;
     net::asio::steady_timer shutdown_timer_;
+    net::asio::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
     client_list clients_;
     server_list servers_;
     stats::counters admin_stats_;
