@@ -68,8 +68,7 @@ public:
     void server_lost(std::string_view message);
     /// Sends an ErrorResponse (FATAL) and closes. Only when nothing else writes to the
     /// client: it is linked to no server, or its server is gone (the sweep's timeouts).
-    void end_with_error(std::string_view sqlstate, std::string_view message,
-                        std::string_view hint);
+    void end_with_error(std::string_view sqlstate, std::string_view message, std::string_view hint);
     /// The time (steady µs) its last transaction ended, for client_idle_timeout.
     void note_idle_since(std::int64_t us) noexcept { idle_since_us_ = us; }
     std::int64_t idle_since_us() const noexcept { return idle_since_us_; }
