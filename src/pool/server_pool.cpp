@@ -71,8 +71,7 @@ void server_pool::cancel_wait(waiter& w) noexcept {
 
 void server_pool::open_for_waiters() {
     // One new server per waiter not already covered by a login in progress.
-    while (!paused_ &&
-           waiting_.size() > login_.size() &&
+    while (!paused_ && waiting_.size() > login_.size() &&
            server_count() < static_cast<std::size_t>(settings_.pool_size)) {
         auto before = login_.size();
         connector_.open_server(*this);

@@ -23,7 +23,8 @@ class backend_pool;
 class pooler;
 class server_connection;
 
-class client_session : public pool::waiter, public std::enable_shared_from_this<client_session> {
+class client_session final : public pool::waiter,
+                             public std::enable_shared_from_this<client_session> {
 public:
     client_session(pooler& owner, net::stream_socket socket, bool is_unix);
     ~client_session();
@@ -68,8 +69,7 @@ public:
     void server_lost(std::string_view message);
     /// Sends an ErrorResponse (FATAL) and closes. Only when nothing else writes to the
     /// client: it is linked to no server, or its server is gone (the sweep's timeouts).
-    void end_with_error(std::string_view sqlstate, std::string_view message,
-                        std::string_view hint);
+    void end_with_error(std::string_view sqlstate, std::string_view message, std::string_view hint);
 
 private:
     net::awaitable<void> run();
