@@ -23,7 +23,8 @@ class backend_pool;
 class pooler;
 class server_connection;
 
-class client_session : public pool::waiter, public std::enable_shared_from_this<client_session> {
+class client_session final : public pool::waiter,
+                             public std::enable_shared_from_this<client_session> {
 public:
     client_session(pooler& owner, net::stream_socket socket, bool is_unix);
     ~client_session();

@@ -49,8 +49,8 @@ struct link_state {
     }
 };
 
-class server_connection : public pool::server_slot,
-                          public std::enable_shared_from_this<server_connection> {
+class server_connection final : public pool::server_slot,
+                                public std::enable_shared_from_this<server_connection> {
 public:
     server_connection(pooler& owner, backend_pool& pool);
     ~server_connection();
