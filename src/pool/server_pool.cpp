@@ -145,7 +145,10 @@ release_outcome server_pool::release(server_slot& s) {
         out = release_outcome::paused;
     } else if (!is_current(s)) {
         out = release_outcome::retired;
-    } else if (server_count() > capacity(now)) {
+    } else if (server_count() >
+               static_cast<std::size_t>(settings_.pool_size + settings_.reserve_pool_size)) {
+        // Beyond even the reserve (pool_size was lowered). Reserve servers themselves stay
+        // until server_idle_timeout, as in PgBouncer.
         out = release_outcome::surplus;
     } else if (settings_.server_lifetime > 0 && now - s.created_us_ >= settings_.server_lifetime) {
         out = release_outcome::lifetime;

@@ -652,7 +652,8 @@ bool client_session::try_acquire() {
         wait_timer_.expires_at(net::asio::steady_timer::time_point::min());
         return false;
     }
-    const auto timeout = pool_->settings().query_wait_timeout;
+    const auto timeout = owner_.client_timeout(*this, &config::user_entry::query_wait_timeout,
+                                               pool_->settings().query_wait_timeout);
     if (timeout > 0) {
         wait_timer_.expires_after(std::chrono::microseconds(timeout));
     } else {

@@ -122,15 +122,13 @@ pool::pool_settings pooler::settings_for(const config::database_entry& db,
             out.reserve_pool_size = u->reserve_pool_size;
         }
         out.mode = u->mode.value_or(out.mode);
-        out.query_wait_timeout =
-            us(u->query_wait_timeout.value_or(config::duration(out.query_wait_timeout)));
+        // query_wait_timeout and client_idle_timeout follow the client's own login user:
+        // see client_timeout().
         out.query_timeout = us(u->query_timeout.value_or(config::duration(out.query_timeout)));
         out.idle_transaction_timeout = us(
             u->idle_transaction_timeout.value_or(config::duration(out.idle_transaction_timeout)));
         out.transaction_timeout =
             us(u->transaction_timeout.value_or(config::duration(out.transaction_timeout)));
-        out.client_idle_timeout =
-            us(u->client_idle_timeout.value_or(config::duration(out.client_idle_timeout)));
     }
     return out;
 }
@@ -178,14 +176,48 @@ bool pooler::may_open(const pool::server_pool& p) {
     if (max_db <= 0 && max_user <= 0) {
         return true;  // the usual case: only pool_size bounds the pool
     }
-    std::size_t of_db = 0;
-    std::size_t of_user = 0;
-    for (const auto& [key, other] : pools_) {
-        of_db += key.first == p.database() ? other->server_count() : 0;
-        of_user += key.second == p.user() ? other->server_count() : 0;
+    auto within = [&] {
+        std::size_t of_db = 0;
+        std::size_t of_user = 0;
+        for (const auto& [key, other] : pools_) {
+            of_db += key.first == p.database() ? other->server_count() : 0;
+            of_user += key.second == p.user() ? other->server_count() : 0;
+        }
+        const bool db_ok = max_db <= 0 || of_db < static_cast<std::size_t>(max_db);
+        const bool user_ok = max_user <= 0 || of_user < static_cast<std::size_t>(max_user);
+        return std::pair{db_ok, user_ok};
+    };
+    auto [db_ok, user_ok] = within();
+    if (db_ok && user_ok) {
+        return true;
     }
-    return (max_db <= 0 || of_db < static_cast<std::size_t>(max_db)) &&
-           (max_user <= 0 || of_user < static_cast<std::size_t>(max_user));
+    // At the limit: an idle server of another pool that shares it gives way, so that one
+    // pool's idle servers cannot starve another's clients (as PgBouncer evicts).
+    for (auto& [key, other] : pools_) {
+        const bool shares =
+            (!db_ok && key.first == p.database()) || (!user_ok && key.second == p.user());
+        if (other.get() == &p || !shares) {
+            continue;
+        }
+        if (auto* slot = other->pop_idle()) {
+            static_cast<server_connection*>(slot)->close(
+                "closed to make room under max_db_connections/max_user_connections");
+            auto [now_db_ok, now_user_ok] = within();
+            return now_db_ok && now_user_ok;
+        }
+    }
+    return false;
+}
+
+std::int64_t pooler::client_timeout(const client_session& c,
+                                    std::optional<config::duration> config::user_entry::*field,
+                                    std::int64_t pool_value) const {
+    // Client-side timeouts follow the user the client logged in as, even when a forced
+    // user= makes its pool another user's.
+    if (const auto* u = cfg_->find_user(c.user()); u != nullptr && (u->*field)) {
+        return static_cast<std::int64_t>((u->*field)->count());
+    }
+    return pool_value;
 }
 
 server_target pooler::target_for(const config::database_entry& db, std::string_view database,
@@ -549,6 +581,14 @@ void pooler::arm_janitor() {
 void pooler::on_janitor() {
     namespace sqlstate = protocol::sqlstate;
     const std::int64_t now = stats::now_us();
+    // A forced-user database with min_pool_size is kept warm before any client arrives.
+    for (const auto& db : cfg_->databases) {
+        const int min = db.min_pool_size >= 0 ? db.min_pool_size : cfg_->bouncer.min_pool_size;
+        if (min > 0 && db.name != "*" && !db.user.empty() &&
+            !pools_.contains(std::make_pair(db.name, db.user))) {
+            pool_for(db.name, db.user);
+        }
+    }
     for (auto& [key, p] : pools_) {
         while (auto* slot = p->maintain(now)) {
             static_cast<server_connection*>(slot)->close(
@@ -583,8 +623,16 @@ void pooler::on_janitor() {
                                     "the transaction was left open and idle longer than "
                                     "idle_transaction_timeout; commit or roll back sooner");
             }
-        } else if (!c.waiting() && ps.client_idle_timeout > 0 &&
-                   now - c.idle_since_us() >= ps.client_idle_timeout) {
+        } else if (c.waiting()) {
+            // query_timeout counts from the query's arrival, queueing included.
+            if (ps.query_timeout > 0 && now - c.wait_started_us >= ps.query_timeout) {
+                c.end_with_error(sqlstate::query_canceled, "query_timeout",
+                                 "the query waited for a server longer than query_timeout; "
+                                 "raise pool_size or query_timeout");
+            }
+        } else if (const std::int64_t idle = client_timeout(
+                       c, &config::user_entry::client_idle_timeout, ps.client_idle_timeout);
+                   idle > 0 && now - c.idle_since_us() >= idle) {
             c.end_with_error(sqlstate::idle_session_timeout, "client_idle_timeout",
                              "the connection was idle longer than client_idle_timeout; "
                              "reconnect (or raise client_idle_timeout)");

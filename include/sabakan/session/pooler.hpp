@@ -178,6 +178,11 @@ public:
 
     void open_server(pool::server_pool& p) override;
     bool may_open(const pool::server_pool& p) override;
+    /// A client-side timeout (query_wait_timeout, client_idle_timeout) for `c`, µs: its
+    /// login user's [users] value when set, else `pool_value` (database or global).
+    std::int64_t client_timeout(const client_session& c,
+                                std::optional<config::duration> config::user_entry::*field,
+                                std::int64_t pool_value) const;
 
     // Cancel keys sabakan hands to its clients.
     protocol::cancel_key register_client(client_session* c);
