@@ -839,6 +839,19 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     }
     auto server = target->server_;
     net::stream_socket s(owner_.io());
+    // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
+    // hung server cannot pile up cancel connections.
+    asio::steady_timer deadline(owner_.io());
+    if (const auto limit = owner_.settings().cancel_wait_timeout;
+        limit > config::duration::zero()) {
+        deadline.expires_after(limit);
+        deadline.async_wait([&s](const error_code& e) {
+            if (!e) {  // not cancelled: this frame (and `s`) is still waiting
+                error_code ignored;
+                s.close(ignored);
+            }
+        });
+    }
     error_code ec;
     co_await s.async_connect(server->endpoint(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {

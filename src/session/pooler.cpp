@@ -1,6 +1,7 @@
 // Pools keyed by (database, user), the cancel-key registry and the listeners.
 #include <sabakan/auth/random.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/net/tcp_options.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
@@ -710,11 +711,7 @@ net::awaitable<void> pooler::accept_loop(Acceptor& acceptor, bool is_unix) {
             continue;
         }
         if (!is_unix) {
-            int one = 1;
-            ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            if (cfg_->bouncer.tcp_keepalive) {
-                ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-            }
+            net::apply_tcp_options(socket.native_handle(), cfg_->bouncer);
         }
         std::make_shared<client_session>(*this, std::move(socket), is_unix)->start();
     }

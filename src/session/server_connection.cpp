@@ -4,6 +4,7 @@
 #include <sabakan/auth/md5.hpp>
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/net/tcp_options.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
@@ -305,11 +306,7 @@ net::awaitable<bool> server_connection::connect() {
         co_return false;
     }
     if (tcp) {
-        int one = 1;
-        ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (owner_.settings().tcp_keepalive) {
-            ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-        }
+        net::apply_tcp_options(socket_.native_handle(), owner_.settings());
     }
     co_return true;
 }
