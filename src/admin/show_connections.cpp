@@ -23,6 +23,7 @@ struct pool_row {
     std::uint64_t sv_active = 0;
     std::uint64_t sv_idle = 0;
     std::uint64_t sv_login = 0;
+    std::uint64_t sv_tested = 0;
     std::int64_t maxwait_us = 0;
     std::string mode;
     std::string load_balance_hosts;
@@ -60,6 +61,7 @@ void show_pools(pooler& p, byte_buffer& out) {
         r.sv_active = pool->active_count();
         r.sv_idle = pool->idle_count();
         r.sv_login = pool->login_count();
+        r.sv_tested = pool->tested_count();
         if (const auto* w = pool->first_waiter()) {
             r.maxwait_us = now - w->wait_started_us;
         }
@@ -95,7 +97,7 @@ void show_pools(pooler& p, byte_buffer& out) {
         row.number(0);  // sv_being_canceled
         row.number(r.sv_idle);
         row.number(0);  // sv_used: servers are checked on reuse, never parked unchecked
-        row.number(0);  // sv_tested
+        row.number(r.sv_tested);
         row.number(r.sv_login);
         row.number(r.maxwait_us / 1000000);
         row.number(r.maxwait_us % 1000000);
@@ -188,6 +190,8 @@ std::string_view server_state(const server_connection& s) {
             return "idle";
         case pool::server_state::login:
             return "new";
+        case pool::server_state::tested:
+            return "tested";
         case pool::server_state::unlinked:
             break;
     }

@@ -33,6 +33,7 @@ server_pool::~server_pool() {
     login_.clear();
     idle_.clear();
     active_.clear();
+    tested_.clear();
     waiting_.clear();
 }
 
@@ -44,6 +45,8 @@ server_pool::slot_list& server_pool::list_of(server_state st) noexcept {
             return idle_;
         case server_state::active:
             return active_;
+        case server_state::tested:
+            return tested_;
         case server_state::unlinked:
             break;
     }
@@ -72,14 +75,24 @@ void server_pool::move(server_slot& s, server_state to) {
 
 server_slot* server_pool::acquire(waiter& w) {
     SABAKAN_ASSERT(!w.waiting());
-    if (!idle_.empty() && !paused_) {
+    std::int64_t now = 0;
+    while (!idle_.empty() && !paused_) {
         server_slot& s = idle_.front();
+        if (settings_.server_check) {
+            now = now != 0 ? now : stats::now_us();
+            // Idle too long to trust: check it first; the client waits for the outcome.
+            if (now - s.idle_since_us_ >= settings_.server_check_delay) {
+                move(s, server_state::tested);
+                connector_.check_server(s);
+                continue;
+            }
+        }
         move(s, server_state::active);
         return &s;
     }
     // server_login_retry: the backend just refused a login and no server is up or coming;
     // fail now with the reason instead of queueing for a login that will not be tried.
-    const std::int64_t now = stats::now_us();  // only when the client has to wait
+    now = now != 0 ? now : stats::now_us();  // only when the client has to wait
     if (login_failed_us_ != 0 && active_.empty() && login_.empty() && !paused_ &&
         in_login_retry(now)) {
         w.wake(nullptr);
@@ -111,12 +124,13 @@ bool server_pool::may_open_now(std::int64_t now_us) {
 }
 
 void server_pool::open_for_waiters() {
-    // One new server per waiter not already covered by a login in progress.
-    if (paused_ || waiting_.size() <= login_.size()) {
+    // One new server per waiter not already covered by a login or a check in progress.
+    if (paused_ || waiting_.size() <= login_.size() + tested_.size()) {
         return;
     }
     const std::int64_t now = stats::now_us();
-    while (waiting_.size() > login_.size() && server_count() < capacity(now) && may_open_now(now)) {
+    while (waiting_.size() > login_.size() + tested_.size() && server_count() < capacity(now) &&
+           may_open_now(now)) {
         auto before = login_.size();
         connector_.open_server(*this);
         if (login_.size() == before) {
@@ -187,6 +201,12 @@ void server_pool::add_login(server_slot& s) {
     s.generation_ = generation_;
     s.created_us_ = stats::now_us();
     move(s, server_state::login);
+}
+
+release_outcome server_pool::check_done(server_slot& s) {
+    SABAKAN_ASSERT(s.state_ == server_state::tested);
+    move(s, server_state::active);
+    return release(s);
 }
 
 release_outcome server_pool::login_done(server_slot& s) {

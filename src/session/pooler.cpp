@@ -109,6 +109,8 @@ pool::pool_settings pooler::settings_for(const config::database_entry& db,
     out.server_login_retry = us(s.server_login_retry);
     out.server_lifetime = us(db.server_lifetime.value_or(s.server_lifetime));
     out.server_idle_timeout = us(s.server_idle_timeout);
+    out.server_check_delay = us(s.server_check_delay);
+    out.server_check = !s.server_check_query.empty();
     out.query_wait_timeout = us(db.query_wait_timeout.value_or(s.query_wait_timeout));
     out.query_timeout = us(s.query_timeout);
     out.idle_transaction_timeout = us(s.idle_transaction_timeout);
@@ -266,6 +268,10 @@ backend_pool* pooler::pool_for(std::string_view database, std::string_view user)
     auto* raw = p.get();
     pools_.emplace(std::move(key), std::move(p));
     return raw;
+}
+
+void pooler::check_server(pool::server_slot& s) {
+    static_cast<server_connection&>(s).start_check();
 }
 
 void pooler::open_server(pool::server_pool& p) {

@@ -185,23 +185,39 @@ void server_connection::after_client_left() {
     bool reset = link_.used && (pool_.settings().mode == config::pool_mode::session ||
                                 s.server_reset_query_always);
     if (reset && !s.server_reset_query.empty()) {
-        resetting_ = true;
+        running_ = own_query::reset;
         asio::co_spawn(
-            owner_.io(), [self = shared_from_this()] { return self->send_reset_query(); },
+            owner_.io(),
+            [self = shared_from_this(), sql = s.server_reset_query] {
+                return self->send_own_query(sql);
+            },
             asio::detached);
         return;
     }
     return_to_pool();
 }
 
-net::awaitable<void> server_connection::send_reset_query() {
+void server_connection::start_check() {
+    // "<empty>" is PgBouncer's way of saying: an empty query, the cheapest round trip.
+    const std::string& q = owner_.settings().server_check_query;
+    running_ = own_query::check;
+    asio::co_spawn(
+        owner_.io(),
+        [self = shared_from_this(), sql = q == "<empty>" ? std::string() : q] {
+            return self->send_own_query(sql);
+        },
+        asio::detached);
+}
+
+net::awaitable<void> server_connection::send_own_query(std::string sql) {
     protocol::byte_buffer out;
-    protocol::append_query(out, owner_.settings().server_reset_query);
+    protocol::append_query(out, sql);
     error_code ec;
     co_await asio::async_write(socket_, asio::buffer(out),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-        close("could not send server_reset_query");
+        close(running_ == own_query::check ? "could not send server_check_query"
+                                           : "could not send server_reset_query");
     }
 }
 
@@ -505,23 +521,30 @@ bool server_connection::consume_unlinked() {
             continue;
         }
         auto tag = static_cast<backend_tag>(r.tag);
-        if (resetting_) {
+        if (running_ != own_query::none) {
+            const bool check = running_ == own_query::check;
             if (tag == backend_tag::ready_for_query && r.whole) {
-                resetting_ = false;
+                running_ = own_query::none;
                 auto status = static_cast<char>(r.body()[0]);
                 if (status != 'I' || buf_.has_unparsed()) {
-                    close("server_reset_query left the server in a transaction");
+                    close(check ? "server_check_query left the server in a transaction"
+                                : "server_reset_query left the server in a transaction");
                     return false;
                 }
-                return_to_pool();
+                if (!check) {
+                    return_to_pool();
+                } else if (auto out = pool_.check_done(*this); out != pool::release_outcome::kept) {
+                    close(pool::to_string(out));
+                }
                 return !closed_;
             }
             if (tag == backend_tag::error_response) {
-                // A reset that failed leaves state behind that the next client must not see.
-                close("server_reset_query failed");
+                // A reset that failed leaves state behind that the next client must not see;
+                // a failed check means the server is not fit to serve.
+                close(check ? "server_check_query failed" : "server_reset_query failed");
                 return false;
             }
-            continue;
+            continue;  // CommandComplete, EmptyQueryResponse, notices
         }
         if (tag == backend_tag::parameter_status || tag == backend_tag::notice_response) {
             continue;

@@ -23,6 +23,7 @@ enum class server_state : std::uint8_t {
     login,     // connecting and authenticating
     idle,      // logged in, waiting for a client
     active,    // lent to a client
+    tested,    // idle past server_check_delay: running server_check_query before reuse
 };
 
 using list_hook = boost::intrusive::list_member_hook<>;  // safe mode: knows if it is linked
@@ -77,6 +78,9 @@ public:
     /// Whether limits wider than one pool (max_db_connections, max_user_connections)
     /// allow `pool` one more server now.
     virtual bool may_open(const server_pool& pool) = 0;
+    /// Runs server_check_query on `server` (state tested), which then reports with
+    /// server_pool::check_done(), or leaves the pool through remove() if it failed.
+    virtual void check_server(server_slot& server) = 0;
 
 protected:
     ~connector() = default;
@@ -92,6 +96,8 @@ struct pool_settings {
     std::int64_t server_login_retry = 15'000'000;
     std::int64_t server_lifetime = 3600'000'000;
     std::int64_t server_idle_timeout = 600'000'000;
+    std::int64_t server_check_delay = 30'000'000;
+    bool server_check = true;  // server_check_query is not empty
     // Client-side limits of this pool's clients ([users] overrides the globals).
     std::int64_t query_wait_timeout = 120'000'000;
     std::int64_t query_timeout = 0;
@@ -164,6 +170,9 @@ public:
     /// woken with nullptr, and for server_login_retry new clients fail at once instead of
     /// starting logins.
     void login_failed(server_slot& s, std::string error);
+    /// server_check_query succeeded: the server serves the first waiter or becomes idle,
+    /// or must be closed, as from release().
+    [[nodiscard]] release_outcome check_done(server_slot& s);
     /// In the server_login_retry window after a failed login.
     bool in_login_retry(std::int64_t now_us) const noexcept {
         return login_failed_us_ != 0 && now_us - login_failed_us_ < settings_.server_login_retry;
@@ -185,9 +194,10 @@ public:
     std::size_t idle_count() const noexcept { return idle_.size(); }
     std::size_t active_count() const noexcept { return active_.size(); }
     std::size_t login_count() const noexcept { return login_.size(); }
+    std::size_t tested_count() const noexcept { return tested_.size(); }
     std::size_t waiting_count() const noexcept { return waiting_.size(); }
     std::size_t server_count() const noexcept {
-        return idle_.size() + active_.size() + login_.size();
+        return idle_.size() + active_.size() + login_.size() + tested_.size();
     }
     /// The first queued client (longest wait), or nullptr.
     const waiter* first_waiter() const noexcept {
@@ -196,7 +206,7 @@ public:
     /// Calls f(server_slot&) for every server in the pool, in state order.
     template <typename F>
     void for_each_server(F&& f) {
-        for (auto* l : {&active_, &idle_, &login_}) {
+        for (auto* l : {&active_, &idle_, &tested_, &login_}) {
             for (auto& s : *l) {
                 f(s);
             }
@@ -246,6 +256,7 @@ private:
     slot_list login_;
     slot_list idle_;
     slot_list active_;
+    slot_list tested_;
     waiter_list waiting_;
     std::string last_error_;
     std::vector<std::pair<std::string, std::string>> server_params_;

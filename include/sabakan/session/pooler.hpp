@@ -178,6 +178,7 @@ public:
 
     void open_server(pool::server_pool& p) override;
     bool may_open(const pool::server_pool& p) override;
+    void check_server(pool::server_slot& s) override;
     /// A client-side timeout (query_wait_timeout, client_idle_timeout) for `c`, µs: its
     /// login user's [users] value when set, else `pool_value` (database or global).
     std::int64_t client_timeout(const client_session& c,

@@ -96,6 +96,9 @@ public:
     void client_gone();
     /// Forgets its client without any protocol step (process exit only).
     void drop_client() noexcept { client_.reset(); }
+    /// Runs server_check_query on this idle server (pool state tested); the pool hears of
+    /// the outcome through check_done(), or the server closes.
+    void start_check();
     /// Closes the socket; the read loop then cleans up.
     void close(std::string_view reason);
     /// Closes it, and its linked client gets an ErrorResponse with `sqlstate`, `reason`
@@ -113,7 +116,9 @@ private:
     net::awaitable<bool> login();
     net::awaitable<bool> read_message(protocol::scan_result& out);
     net::awaitable<void> forward();
-    net::awaitable<void> send_reset_query();
+    /// Sends a query of sabakan's own (server_reset_query, server_check_query) to the
+    /// unlinked server; consume_unlinked() reads the answer.
+    net::awaitable<void> send_own_query(std::string sql);
     void detach();
     void release();
     /// Gives the unlinked server back to its pool, or closes it when the pool says so.
@@ -137,7 +142,8 @@ private:
     bool logged_in_ = false;
     bool closed_ = false;
     bool writing_to_client_ = false;
-    bool resetting_ = false;
+    enum class own_query : std::uint8_t { none, reset, check };
+    own_query running_ = own_query::none;  // a query of sabakan's own is being answered
     bool client_left_ = false;
     bool timed_out_ = false;
     std::string close_reason_;

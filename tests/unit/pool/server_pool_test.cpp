@@ -20,6 +20,8 @@ struct fake_connector : connector {
         p.add_login(*opened.back());
     }
     bool may_open(const server_pool&) override { return allow; }
+    std::vector<server_slot*> checked;  // servers sent to server_check_query
+    void check_server(server_slot& s) override { checked.push_back(&s); }
 };
 
 struct fake_waiter : waiter {
@@ -371,6 +373,45 @@ TEST_F(PoolTest, WiderLimitHoldsLogins) {
     conn.allow = true;
     EXPECT_EQ(pool.maintain(stats::now_us()), nullptr);
     EXPECT_EQ(conn.opened.size(), 1u);
+}
+
+// An idle server past server_check_delay is checked before reuse: the client waits for the
+// check, and gets that server once it passes; a fresh one is lent at once.
+TEST_F(PoolTest, StaleServerCheckedBeforeReuse) {
+    pool_settings ps{2, config::pool_mode::transaction};
+    ps.server_check_delay = 3600'000'000;
+    pool.set_settings(ps);
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
+    fake_waiter b;
+    b.pool = &pool;
+    EXPECT_EQ(pool.acquire(b), conn.opened[0].get());  // idle for less than the delay
+    EXPECT_TRUE(conn.checked.empty());
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
+
+    ps.server_check_delay = 0;  // as if it had been idle for the whole delay
+    pool.set_settings(ps);
+    fake_waiter c;
+    c.pool = &pool;
+    EXPECT_EQ(pool.acquire(c), nullptr);
+    ASSERT_EQ(conn.checked.size(), 1u);
+    EXPECT_EQ(conn.checked[0], conn.opened[0].get());
+    EXPECT_EQ(pool.tested_count(), 1u);
+    EXPECT_EQ(conn.opened.size(), 1u);  // the check covers c: no new login
+    EXPECT_EQ(pool.check_done(*conn.opened[0]), release_outcome::kept);
+    ASSERT_EQ(c.woken.size(), 1u);
+    EXPECT_EQ(c.woken[0], conn.opened[0].get());
+
+    ps.server_check = false;  // server_check_query = "" turns checks off
+    pool.set_settings(ps);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);
+    fake_waiter d;
+    d.pool = &pool;
+    EXPECT_EQ(pool.acquire(d), conn.opened[0].get());
+    EXPECT_EQ(conn.checked.size(), 1u);
 }
 
 }  // namespace
