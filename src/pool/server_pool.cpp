@@ -170,6 +170,7 @@ release_outcome server_pool::release(server_slot& s) {
     if (out != release_outcome::kept) {
         move(s, server_state::unlinked);
         open_for_waiters();  // its place may go to a fresh server
+        fail_hopeless_waiters();
         return out;
     }
     if (!waiting_.empty()) {
@@ -267,6 +268,22 @@ void server_pool::remove(server_slot& s) {
     }
     move(s, server_state::unlinked);
     open_for_waiters();
+    fail_hopeless_waiters();
+}
+
+void server_pool::fail_hopeless_waiters() {
+    // In the server_login_retry window no login is tried, so once the last server that
+    // could have come back is gone, nothing will serve the queue: say so now, with the
+    // login's error, rather than at the end of the window.
+    if (waiting_.empty() || !active_.empty() || !login_.empty() || !tested_.empty() ||
+        !idle_.empty() || !in_login_retry(stats::now_us())) {
+        return;
+    }
+    while (!waiting_.empty()) {
+        waiter& w = waiting_.back();
+        waiting_.pop_back();
+        w.wake(nullptr);
+    }
 }
 
 server_slot* server_pool::pop_idle() noexcept {

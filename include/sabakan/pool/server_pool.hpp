@@ -243,6 +243,9 @@ private:
     void move(server_slot& s, server_state to);
     slot_list& list_of(server_state st) noexcept;
     void open_for_waiters();
+    /// Wakes every waiter with nullptr when no server is left to serve them and login
+    /// retry forbids new ones.
+    void fail_hopeless_waiters();
     /// How many servers the pool may have now: pool_size, plus reserve_pool_size once the
     /// first waiter has waited reserve_pool_timeout.
     std::size_t capacity(std::int64_t now_us) const noexcept;

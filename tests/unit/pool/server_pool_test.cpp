@@ -414,5 +414,25 @@ TEST_F(PoolTest, StaleServerCheckedBeforeReuse) {
     EXPECT_EQ(conn.checked.size(), 1u);
 }
 
+// In the login retry window, waiters kept for a server in use are told at once when that
+// server dies instead of coming back.
+TEST_F(PoolTest, LastServerLostDuringLoginRetry) {
+    pool_settings ps{2, config::pool_mode::transaction};
+    ps.server_login_retry = 3600'000'000;
+    pool.set_settings(ps);
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(a);
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);  // a holds it
+    pool.acquire(b);  // b queues; a second login starts for it...
+    pool.login_failed(*conn.opened[1], "role is not permitted to log in");  // ...and fails
+    EXPECT_TRUE(b.woken.empty());  // still hoping for a's server
+    pool.remove(*conn.opened[0]);  // a's server dies
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_EQ(b.woken[0], nullptr);
+}
+
 }  // namespace
 }  // namespace sabakan::pool
