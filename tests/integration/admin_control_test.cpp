@@ -1,6 +1,7 @@
 // The admin console's control commands, checked by their effect on real clients and on
 // PostgreSQL (pg_stat_activity), not by their answers alone: PAUSE/RESUME, DISABLE/ENABLE,
 // RECONNECT/WAIT_CLOSE, KILL, KILL_CLIENT, SET, the three SHUTDOWNs, and who may run them.
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/wait.hpp"
@@ -30,99 +31,6 @@ using namespace std::chrono_literals;
 
 /// How long a negative check ("this has not happened yet") watches before it believes it.
 constexpr auto still_waiting = 300ms;
-
-/// A query sent with PQsendQuery and not waited for: the way to hold a command that blocks
-/// (PAUSE, WAIT_CLOSE, a query queued behind a paused pool) while the test goes on.
-class pending_query {
-public:
-    pending_query(PGconn* c, const std::string& sql) : c_(c) {
-        if (PQsendQuery(c, sql.c_str()) != 1 || PQflush(c) != 0) {
-            throw std::runtime_error("cannot send \"" + sql + "\": " + pq::error(c));
-        }
-    }
-    /// Whether its first result has arrived (or the connection broke, which also ends it).
-    bool ready() { return PQconsumeInput(c_) == 0 || PQisBusy(c_) == 0; }
-    /// Waits up to `timeout` for ready().
-    bool wait(std::chrono::milliseconds timeout) {
-        return wait_until([&] { return ready(); }, timeout, 2ms);
-    }
-    /// The first result, the rest of the query's results read and dropped; call once ready.
-    pq::result take() {
-        pq::result r(PQgetResult(c_));
-        while (PGresult* more = PQgetResult(c_)) {
-            PQclear(more);
-        }
-        return r;
-    }
-
-private:
-    PGconn* c_;
-};
-
-/// Column `column` of the first row of `SHOW what` whose `key_column` is `key`.
-std::optional<std::string> show_cell(PGconn* admin, const std::string& what,
-                                     const std::string& key_column, const std::string& key,
-                                     const std::string& column) {
-    pq::result r = pq::run(admin, "SHOW " + what);
-    int k = PQfnumber(r.get(), key_column.c_str());
-    int c = PQfnumber(r.get(), column.c_str());
-    if (k < 0 || c < 0) {
-        throw std::runtime_error("SHOW " + what + " has no column " + key_column + " or " + column);
-    }
-    for (int row = 0; row < PQntuples(r.get()); ++row) {
-        if (PQgetvalue(r.get(), row, k) == key) {
-            return std::string(PQgetvalue(r.get(), row, c));
-        }
-    }
-    return std::nullopt;
-}
-
-/// The value SHOW CONFIG gives for `key`.
-std::string config_value(PGconn* admin, const std::string& key) {
-    return show_cell(admin, "CONFIG", "key", key, "value").value_or("<missing>");
-}
-
-/// The command tag of a console command that must succeed, or its error text.
-std::string tag_of(PGconn* admin, const std::string& sql) {
-    pq::result r = pq::exec(admin, sql);
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-        return "error: " + pq::error(admin);
-    }
-    return PQcmdStatus(r.get());
-}
-
-/// Runs a console command that must fail; returns its error message ("" if it succeeded).
-std::string error_of(PGconn* admin, const std::string& sql) {
-    pq::result r = pq::exec(admin, sql);
-    if (PQresultStatus(r.get()) != PGRES_FATAL_ERROR) {
-        return "";
-    }
-    const char* m = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
-    return m != nullptr ? m : "";
-}
-
-/// Whether PostgreSQL still has a backend with this pid.
-bool backend_alive(PGconn* direct, const std::string& pid) {
-    return pq::number(direct, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) > 0;
-}
-
-/// Mastodon backends connected to PostgreSQL database `datname`.
-long long backends_in(PGconn* direct, const std::string& datname) {
-    return pq::number(direct,
-                      "SELECT count(*) FROM pg_stat_activity WHERE usename = 'mastodon' AND "
-                      "backend_type = 'client backend' AND datname = '" +
-                          datname + "'");
-}
-
-/// The local TCP port of a client's connection: the `port` SHOW CLIENTS shows for it.
-int local_port(PGconn* c) {
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    if (::getsockname(PQsocket(c), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        throw std::runtime_error("getsockname failed");
-    }
-    return ntohs(a.sin_port);
-}
 
 /// The harness's generated config with a second [databases] entry, `other_db`, that
 /// reaches PostgreSQL's `postgres` database, so its backends can be told apart.

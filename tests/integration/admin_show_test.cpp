@@ -3,6 +3,7 @@
 // what the clients really did, only admin_users and stats_users get in (and stats_users may
 // only look), and the parser accepts and refuses what PgBouncer's does. The expected column
 // lists are copied from the PgBouncer reference (§2.2), not from sabakan's source.
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/wait.hpp"
 
@@ -127,16 +128,6 @@ struct notice_log {
             (detail != nullptr ? detail : ""));
     }
 };
-
-/// The port of this end of a libpq connection's socket.
-int local_port(PGconn* c) {
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    if (::getsockname(PQsocket(c), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        throw std::runtime_error("getsockname failed");
-    }
-    return ntohs(a.sin_port);
-}
 
 // ---- column lists, copied from the reference §2.2 ----
 

@@ -11,6 +11,7 @@
 // [databases] port nobody listens on (ServerLoginTest.ServerNotListening), and every
 // backend killed at once (ServerLossTest).
 #include "harness/child_process.hpp"
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/sockets.hpp"
@@ -261,11 +262,6 @@ std::string value_within(PGconn* c, const std::string& sql, std::chrono::millise
             return "<timed out>";
     }
     return "<?>";
-}
-
-// Whether PostgreSQL still has a backend with process id `pid`.
-bool backend_alive(PGconn* direct, const std::string& pid) {
-    return pq::number(direct, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) != 0;
 }
 
 // Rows of an admin SHOW.

@@ -5,6 +5,7 @@
 // reserve pool opens after reserve_pool_timeout; max_db/user_connections bound servers and
 // max_db/user_client_connections bound logins across pools; [users] overrides apply per
 // user; and a config too big for the open-files limit is warned about at startup.
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/wait.hpp"
@@ -101,11 +102,6 @@ long long backends(PGconn* direct, const std::string& where) {
                       "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client "
                       "backend' AND " +
                           where);
-}
-
-/// Whether backend `pid` still exists.
-bool backend_alive(PGconn* direct, const std::string& pid) {
-    return backends(direct, "pid = " + pid) == 1;
 }
 
 /// How many times PostgreSQL's log says it refused a login for a wrong password.

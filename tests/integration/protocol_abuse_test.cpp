@@ -8,6 +8,7 @@
 // length word below 8 or far above the 10000-byte limit (random bytes), protocol 2.0, a
 // startup packet larger than pkt_buf, no user parameter, and a message length below 4
 // after login.
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/sockets.hpp"
 #include "harness/wait.hpp"
@@ -171,10 +172,6 @@ long long open_fds(int pid) {
         ++n;
     }
     return n;
-}
-
-bool backend_alive(PGconn* direct, const std::string& pid) {
-    return pq::number(direct, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) != 0;
 }
 
 class ProtocolAbuseTest : public sabakan_test {

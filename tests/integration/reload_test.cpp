@@ -2,6 +2,7 @@
 // takes effect without a failed transaction, a bad file keeps the running config, changed
 // [databases] entries move to new servers as the old ones are released, and restart-only
 // settings keep their running values.
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/temp_dir.hpp"
@@ -64,65 +65,6 @@ std::string render(const ini_spec& s, int pg_port, int listen_port, const std::s
         ini << line << "\n";
     }
     return ini.str();
-}
-
-/// A query sent with PQsendQuery and not waited for (one queued behind a full pool).
-class pending_query {
-public:
-    pending_query(PGconn* c, const std::string& sql) : c_(c) {
-        if (PQsendQuery(c, sql.c_str()) != 1 || PQflush(c) != 0) {
-            throw std::runtime_error("cannot send \"" + sql + "\": " + pq::error(c));
-        }
-    }
-    bool ready() { return PQconsumeInput(c_) == 0 || PQisBusy(c_) == 0; }
-    bool wait(std::chrono::milliseconds timeout) {
-        return wait_until([&] { return ready(); }, timeout, 2ms);
-    }
-    /// The first result, the rest read and dropped; call once ready.
-    pq::result take() {
-        pq::result r(PQgetResult(c_));
-        while (PGresult* more = PQgetResult(c_)) {
-            PQclear(more);
-        }
-        return r;
-    }
-
-private:
-    PGconn* c_;
-};
-
-/// Column `column` of the first row of `SHOW what` whose `key_column` is `key`.
-std::optional<std::string> show_cell(PGconn* admin, const std::string& what,
-                                     const std::string& key_column, const std::string& key,
-                                     const std::string& column) {
-    pq::result r = pq::run(admin, "SHOW " + what);
-    int k = PQfnumber(r.get(), key_column.c_str());
-    int c = PQfnumber(r.get(), column.c_str());
-    if (k < 0 || c < 0) {
-        throw std::runtime_error("SHOW " + what + " has no column " + key_column + " or " + column);
-    }
-    for (int row = 0; row < PQntuples(r.get()); ++row) {
-        if (PQgetvalue(r.get(), row, k) == key) {
-            return std::string(PQgetvalue(r.get(), row, c));
-        }
-    }
-    return std::nullopt;
-}
-
-std::string config_value(PGconn* admin, const std::string& key) {
-    return show_cell(admin, "CONFIG", "key", key, "value").value_or("<missing>");
-}
-
-bool backend_alive(PGconn* direct, const std::string& pid) {
-    return pq::number(direct, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) > 0;
-}
-
-/// Mastodon backends in PostgreSQL database `datname`.
-long long backends_in(PGconn* direct, const std::string& datname) {
-    return pq::number(direct,
-                      "SELECT count(*) FROM pg_stat_activity WHERE usename = 'mastodon' AND "
-                      "backend_type = 'client backend' AND datname = '" +
-                          datname + "'");
 }
 
 /// How many times `needle` occurs in `text`.
