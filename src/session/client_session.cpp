@@ -842,11 +842,13 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
     // hung server cannot pile up cancel connections.
     asio::steady_timer deadline(owner_.io());
+    bool timed_out = false;
     if (const auto limit = owner_.settings().cancel_wait_timeout;
         limit > config::duration::zero()) {
         deadline.expires_after(limit);
-        deadline.async_wait([&s](const error_code& e) {
+        deadline.async_wait([&s, &timed_out](const error_code& e) {
             if (!e) {  // not cancelled: this frame (and `s`) is still waiting
+                timed_out = true;
                 error_code ignored;
                 s.close(ignored);
             }
@@ -870,6 +872,12 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     // PostgreSQL closes the connection once it has read the request.
     std::array<char, 1> sink{};
     co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    if (timed_out) {
+        log::warning(
+            "C-{}: cancel request given up after cancel_wait_timeout: the server did not "
+            "finish it in time",
+            id_);
+    }
 }
 
 void client_session::finish() {

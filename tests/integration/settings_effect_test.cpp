@@ -381,6 +381,9 @@ TEST_F(SettingsEffectTest, CancelWaitTimeoutClosesTheCancelConnection) {
     EXPECT_TRUE(wait_until([&] { return cancel.finished(); }, 5s));
     EXPECT_TRUE(cancel.sent()) << cancel.error();
     EXPECT_EQ(fake.cancels().size(), 1u);
+    // The operator learns that a cancel was given up.
+    EXPECT_TRUE(wait_until(
+        [&] { return sabakan().logs().find("cancel request given up") != std::string::npos; }, 5s));
 }
 
 // cancel_wait_timeout = 0 (off): sabakan waits for the server to close the cancel
