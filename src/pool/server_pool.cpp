@@ -93,7 +93,7 @@ server_slot* server_pool::acquire(waiter& w) {
     // server_login_retry: the backend just refused a login and no server is up or coming;
     // fail now with the reason instead of queueing for a login that will not be tried.
     now = now != 0 ? now : stats::now_us();  // only when the client has to wait
-    if (login_failed_us_ != 0 && active_.empty() && login_.empty() && !paused_ &&
+    if (login_failed_us_ != 0 && active_.empty() && login_.empty() && tested_.empty() && !paused_ &&
         in_login_retry(now)) {
         w.wake(nullptr);
         return nullptr;
@@ -119,8 +119,8 @@ std::size_t server_pool::capacity(std::int64_t now_us) const noexcept {
     return cap;
 }
 
-bool server_pool::may_open_now(std::int64_t now_us) {
-    return !paused_ && !in_login_retry(now_us) && connector_.may_open(*this);
+bool server_pool::may_open_now(std::int64_t now_us, bool for_waiter) {
+    return !paused_ && !in_login_retry(now_us) && connector_.may_open(*this, for_waiter);
 }
 
 void server_pool::open_for_waiters() {
@@ -130,7 +130,7 @@ void server_pool::open_for_waiters() {
     }
     const std::int64_t now = stats::now_us();
     while (waiting_.size() > login_.size() + tested_.size() && server_count() < capacity(now) &&
-           may_open_now(now)) {
+           may_open_now(now, true)) {
         auto before = login_.size();
         connector_.open_server(*this);
         if (login_.size() == before) {
@@ -229,7 +229,7 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     if (!active_.empty()) {
         return;
     }
-    while (waiting_.size() > login_.size()) {
+    while (waiting_.size() > login_.size() + tested_.size()) {
         waiter& w = waiting_.back();
         waiting_.pop_back();
         w.wake(nullptr);
@@ -252,7 +252,7 @@ server_slot* server_pool::maintain(std::int64_t now_us) {
     }
     open_for_waiters();  // the reserve, the end of login retry, or a db/user limit freed
     while (server_count() < static_cast<std::size_t>(settings_.min_pool_size) &&
-           may_open_now(now_us)) {
+           may_open_now(now_us, false)) {
         auto before = login_.size();
         connector_.open_server(*this);
         if (login_.size() == before) {

@@ -139,6 +139,7 @@ void client_session::wake(pool::server_slot* slot) {
         link_to(slot);
     } else {
         wait_error_ = pool_->last_error();  // a later login may clear the pool's copy
+        refused_ = true;
     }
     wait_timer_.cancel();
 }
@@ -167,6 +168,13 @@ void client_session::end_with_error(std::string_view state, std::string_view mes
     closed_ = true;
     close_reason_ = message;
     wait_timer_.cancel();  // a queued client stops waiting
+    if (sending_) {
+        // Its own write is in flight (a login answer): a second one must not interleave,
+        // so it only closes.
+        error_code ec;
+        socket_.close(ec);
+        return;
+    }
     asio::co_spawn(
         owner_.io(),
         [self = shared_from_this(), state = std::string(state), text = std::string(message),
@@ -182,8 +190,10 @@ void client_session::end_with_error(std::string_view state, std::string_view mes
 
 net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
     error_code ec;
+    sending_ = true;
     co_await asio::async_write(socket_, asio::buffer(out),
                                asio::redirect_error(asio::use_awaitable, ec));
+    sending_ = false;
     if (ec) {
         closed_ = true;
     }
@@ -838,19 +848,22 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
         co_return;  // nothing running for that key: nothing to cancel
     }
     auto server = target->server_;
-    net::stream_socket s(owner_.io());
+    // The socket and the flag are shared with the deadline's handler, which may run after
+    // this task has ended (both completed in the same turn of the event loop).
+    auto sock = std::make_shared<net::stream_socket>(owner_.io());
+    auto timed_out = std::make_shared<bool>(false);
+    net::stream_socket& s = *sock;
     // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
     // hung server cannot pile up cancel connections.
     asio::steady_timer deadline(owner_.io());
-    bool timed_out = false;
     if (const auto limit = owner_.settings().cancel_wait_timeout;
         limit > config::duration::zero()) {
         deadline.expires_after(limit);
-        deadline.async_wait([&s, &timed_out](const error_code& e) {
-            if (!e) {  // not cancelled: this frame (and `s`) is still waiting
-                timed_out = true;
+        deadline.async_wait([sock, timed_out](const error_code& e) {
+            if (!e) {
+                *timed_out = true;
                 error_code ignored;
-                s.close(ignored);
+                sock->close(ignored);
             }
         });
     }
@@ -872,7 +885,7 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     // PostgreSQL closes the connection once it has read the request.
     std::array<char, 1> sink{};
     co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
-    if (timed_out) {
+    if (*timed_out) {
         log::warning(
             "C-{}: cancel request given up after cancel_wait_timeout: the server did not "
             "finish it in time",

@@ -168,7 +168,7 @@ void pooler::client_left(const std::string& database, const std::string& user) {
     }
 }
 
-bool pooler::may_open(const pool::server_pool& p) {
+bool pooler::may_open(const pool::server_pool& p, bool for_waiter) {
     const auto& s = cfg_->bouncer;
     const auto* db = cfg_->find_database(p.database());
     const auto* u = cfg_->find_user(p.user());
@@ -194,11 +194,15 @@ bool pooler::may_open(const pool::server_pool& p) {
     if (db_ok && user_ok) {
         return true;
     }
+    if (!for_waiter) {
+        return false;  // min_pool_size never takes servers from another pool
+    }
     // At the limit: an idle server of another pool that shares it gives way, so that one
     // pool's idle servers cannot starve another's clients (as PgBouncer evicts).
     for (auto& [key, other] : pools_) {
+        // Only a pool that shares every limit now reached: closing its server frees room.
         const bool shares =
-            (!db_ok && key.first == p.database()) || (!user_ok && key.second == p.user());
+            (db_ok || key.first == p.database()) && (user_ok || key.second == p.user());
         if (other.get() == &p || !shares) {
             continue;
         }
@@ -606,8 +610,8 @@ void pooler::on_janitor() {
     // the registry is not changed under this loop.
     for (auto& c : clients_) {
         const backend_pool* p = c.pool();
-        if (!c.logged_in() || p == nullptr) {
-            continue;
+        if (!c.logged_in() || p == nullptr || c.wait_ending()) {
+            continue;  // not pooled yet, or woken and about to report why it got no server
         }
         const pool::pool_settings& ps = p->settings();
         if (server_connection* s = c.server()) {

@@ -76,8 +76,9 @@ public:
     /// Must call server_pool::add_login() before returning.
     virtual void open_server(server_pool& pool) = 0;
     /// Whether limits wider than one pool (max_db_connections, max_user_connections)
-    /// allow `pool` one more server now.
-    virtual bool may_open(const server_pool& pool) = 0;
+    /// allow `pool` one more server now. `for_waiter`: a client waits for it, so another
+    /// pool's idle server may be closed to make room (never just to keep min_pool_size).
+    virtual bool may_open(const server_pool& pool, bool for_waiter) = 0;
     /// Runs server_check_query on `server` (state tested), which then reports with
     /// server_pool::check_done(), or leaves the pool through remove() if it failed.
     virtual void check_server(server_slot& server) = 0;
@@ -250,7 +251,7 @@ private:
     /// first waiter has waited reserve_pool_timeout.
     std::size_t capacity(std::int64_t now_us) const noexcept;
     /// Whether a new login may start now (not paused, not in login retry, limits allow).
-    bool may_open_now(std::int64_t now_us);
+    bool may_open_now(std::int64_t now_us, bool for_waiter);
 
     std::string database_;
     std::string user_;

@@ -42,6 +42,8 @@ public:
     /// May run every console command (admin_users); otherwise only SHOW (stats_users).
     bool is_admin_user() const noexcept { return admin_user_; }
     bool logged_in() const noexcept { return logged_in_; }
+    /// Woken without a server: its task has yet to resume and report the failure.
+    bool wait_ending() const noexcept { return refused_; }
     const std::string& application_name() const noexcept { return application_name_; }
     backend_pool* pool() const noexcept { return pool_; }
     std::time_t connect_time() const noexcept { return connect_time_; }
@@ -115,6 +117,8 @@ private:
     std::shared_ptr<server_connection> server_;
     bool woken_ = false;
     bool closed_ = false;
+    bool sending_ = false;  // a write of its own (send()) is in flight
+    bool refused_ = false;  // woken without a server: it will close after saying why
     bool registered_ = false;
     bool counted_ = false;
     bool logged_in_ = false;

@@ -177,7 +177,7 @@ public:
     backend_pool* pool_for(std::string_view database, std::string_view user);
 
     void open_server(pool::server_pool& p) override;
-    bool may_open(const pool::server_pool& p) override;
+    bool may_open(const pool::server_pool& p, bool for_waiter) override;
     void check_server(pool::server_slot& s) override;
     /// A client-side timeout (query_wait_timeout, client_idle_timeout) for `c`, µs: its
     /// login user's [users] value when set, else `pool_value` (database or global).

@@ -19,7 +19,7 @@ struct fake_connector : connector {
         opened.push_back(std::make_unique<server_slot>());
         p.add_login(*opened.back());
     }
-    bool may_open(const server_pool&) override { return allow; }
+    bool may_open(const server_pool&, bool) override { return allow; }
     std::vector<server_slot*> checked;  // servers sent to server_check_query
     void check_server(server_slot& s) override { checked.push_back(&s); }
 };
@@ -432,6 +432,40 @@ TEST_F(PoolTest, LastServerLostDuringLoginRetry) {
     pool.remove(*conn.opened[0]);  // a's server dies
     ASSERT_EQ(b.woken.size(), 1u);
     EXPECT_EQ(b.woken[0], nullptr);
+}
+
+// A server under server_check_query counts as one that may serve: neither the login-retry
+// fast failure nor a failed login fails the client it covers.
+TEST_F(PoolTest, CheckInProgressCoversWaiter) {
+    pool_settings ps{2, config::pool_mode::transaction};
+    ps.server_login_retry = 3600'000'000;
+    ps.server_check_delay = 0;  // every idle server is checked before reuse
+    pool.set_settings(ps);
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    EXPECT_EQ(pool.login_done(*conn.opened[0]), release_outcome::kept);
+    EXPECT_EQ(pool.release(*conn.opened[0]), release_outcome::kept);  // idle
+    fake_waiter b;
+    b.pool = &pool;
+    pool.acquire(b);  // the idle server goes to its check; b waits for it
+    ASSERT_EQ(conn.checked.size(), 1u);
+    EXPECT_TRUE(b.waiting());
+    fake_waiter c;
+    c.pool = &pool;
+    pool.acquire(c);  // a login starts for c...
+    ASSERT_EQ(conn.opened.size(), 2u);
+    pool.login_failed(*conn.opened[1], "too many connections");  // ...and fails
+    ASSERT_EQ(c.woken.size(), 1u);                               // c: nothing covers it
+    EXPECT_EQ(c.woken[0], nullptr);
+    EXPECT_TRUE(b.waiting());  // b: the check covers it
+    fake_waiter d;
+    d.pool = &pool;
+    pool.acquire(d);  // in the retry window, but a server is under check: d queues
+    EXPECT_TRUE(d.waiting());
+    EXPECT_EQ(pool.check_done(*conn.opened[0]), release_outcome::kept);
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_EQ(b.woken[0], conn.opened[0].get());
 }
 
 }  // namespace
