@@ -110,6 +110,13 @@ void client_session::kill(std::string_view reason) {
                        "an administrator or a shutdown closed this connection; reconnect");
         return;
     }
+    abort(reason);
+}
+
+void client_session::abort(std::string_view reason) {
+    if (closed_) {
+        return;
+    }
     close_reason_ = std::string(reason);
     closed_ = true;
     wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees closed_

@@ -273,7 +273,12 @@ net::awaitable<void> server_connection::run() {
     if (client_) {
         auto client = client_;
         detach();
-        if (client_sqlstate_.empty()) {
+        if (!scanner_.at_boundary()) {
+            // The client has part of a message (rows were streaming): it can only be told
+            // by the connection closing.
+            client->abort(close_reason_.empty() ? "server closed the connection mid-message"
+                                                : close_reason_);
+        } else if (client_sqlstate_.empty()) {
             client->server_lost(close_reason_.empty() ? "server closed the connection unexpectedly"
                                                       : close_reason_);
         } else {

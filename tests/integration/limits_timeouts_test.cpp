@@ -354,6 +354,10 @@ TEST_F(TimeoutsSweepTest, QueryTimeoutClosesTheServer) {
         slow.get(), "SELECT pg_sleep(0.05), repeat('x', 10000) FROM generate_series(1, 200)");
     EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
     EXPECT_EQ(PQstatus(slow.get()), CONNECTION_BAD);
+    // Cut in the middle of a row, the stream just ends: no ErrorResponse glued onto half a
+    // DataRow, which libpq would read as a broken message.
+    EXPECT_THAT(pq::error(slow.get()), HasSubstr("server closed the connection"))
+        << pq::error(slow.get());
     EXPECT_GE(since(started), 900ms);
     EXPECT_LT(since(started), 3s);
     EXPECT_TRUE(wait_until([&] { return !backend_alive(direct.get(), pid); }, 2s))

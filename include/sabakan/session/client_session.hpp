@@ -56,6 +56,9 @@ public:
     /// Closes the connection (KILL, KILL_CLIENT, shutdown); its server is closed with it
     /// unless it was clean.
     void kill(std::string_view reason);
+    /// Closes the connection without a word: for when the client's stream is in the middle
+    /// of a message, where an ErrorResponse would be read as the rest of it.
+    void abort(std::string_view reason);
     /// The peer closed its end, or its next message is a Terminate (checked without
     /// consuming anything it sent). For a console session waiting on a command.
     bool hung_up() const;
