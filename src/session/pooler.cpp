@@ -43,8 +43,7 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
       janitor_timer_(io),
       shutdown_timer_(io),
       resume_signal_(io),
-      last_period_us_(stats::now_us()),
-      started_us_(last_period_us_) {
+      last_period_us_(stats::now_us()) {
     arm_stats_timer();
     arm_janitor();
 }
@@ -86,14 +85,6 @@ void pooler::add(client_session& c) noexcept {
 
 void pooler::add(server_connection& s) noexcept {
     servers_.push_back(s);
-}
-
-int pooler::login_client_count() const noexcept {
-    int n = 0;
-    for (const auto& c : clients_) {
-        n += c.logged_in() ? 0 : 1;
-    }
-    return n;
 }
 
 pool::pool_settings pooler::settings_for(const config::database_entry& db,

@@ -170,7 +170,6 @@ public:
     }
     /// Averages over all databases together (SHOW TOTALS, the log_stats line).
     const stats::counters& averages_total() const noexcept { return averages_total_; }
-    std::int64_t started_us() const noexcept { return started_us_; }
 
     /// The pool for a client's (database, user), created on first use; nullptr when no
     /// [databases] entry (nor "*") matches.
@@ -191,7 +190,6 @@ public:
     client_session* find_client(protocol::cancel_key key) const noexcept;
 
     int client_count() const noexcept { return client_count_; }
-    int login_client_count() const noexcept;
     /// A logged-in client of (database, user) joins; returns the name of the limit it
     /// would break (max_db_client_connections, max_user_client_connections) and then does
     /// not count it, else an empty view.
@@ -253,7 +251,6 @@ private:
     std::map<std::string, stats::counters> averages_;
     stats::counters averages_total_;
     std::int64_t last_period_us_ = 0;
-    std::int64_t started_us_ = 0;
 };
 
 }  // namespace sabakan::session
