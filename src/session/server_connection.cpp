@@ -5,6 +5,7 @@
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/tcp_options.hpp>
+#include <sabakan/net/write_now.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
@@ -629,10 +630,14 @@ net::awaitable<void> server_connection::forward() {
 
         if (!buf_.to_send().empty()) {
             auto data = buf_.to_send();
-            writing_to_client_ = true;
-            co_await asio::async_write(client_->socket(), asio::buffer(data.data(), data.size()),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-            writing_to_client_ = false;
+            const auto done = net::write_now(client_->socket(), data, ec);
+            if (!ec && done < data.size()) {
+                writing_to_client_ = true;
+                co_await asio::async_write(client_->socket(),
+                                           asio::buffer(data.data() + done, data.size() - done),
+                                           asio::redirect_error(asio::use_awaitable, ec));
+                writing_to_client_ = false;
+            }
             buf_.mark_sent();
             if (client_left_) {
                 client_left_ = false;
