@@ -62,12 +62,15 @@ void show_mem(pooler& p, byte_buffer& out) {
                                                            "memtotal"};
     header(out, names, "siiii");
     std::uint64_t clients = 0;
-    for ([[maybe_unused]] const auto& c : p.clients()) {
+    std::uint64_t buffers = 0;  // idle clients give theirs back (client_session::park)
+    for (const auto& c : p.clients()) {
         ++clients;
+        buffers += c.buffer().holds_memory() ? 1 : 0;
     }
     std::uint64_t servers = 0;
-    for ([[maybe_unused]] const auto& s : p.servers()) {
+    for (const auto& s : p.servers()) {
         ++servers;
+        buffers += s.buffer().holds_memory() ? 1 : 0;
     }
     const std::uint64_t buffer =
         static_cast<std::uint64_t>(p.settings().pkt_buf < 4096 ? 4096 : p.settings().pkt_buf);
@@ -85,7 +88,7 @@ void show_mem(pooler& p, byte_buffer& out) {
         {"outstanding_request_cache", 0, 0},
         {"server_cache", sizeof(server_connection), servers},
         {"client_cache", sizeof(client_session), clients},
-        {"iobuf_cache", buffer, clients + servers},
+        {"iobuf_cache", buffer, buffers},
         {"var_list_cache", 0, 0},
         {"server_prepared_statement_cache", 0, 0},
     };

@@ -6,6 +6,7 @@
 #include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/net/write_now.hpp>
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
@@ -145,7 +146,8 @@ void client_session::wake(pool::server_slot* slot) {
     if (slot != nullptr) {
         link_to(slot);
     } else {
-        wait_error_ = pool_->last_error();  // a later login may clear the pool's copy
+        // Kept until wait_failed() reports it (a later login may clear the pool's copy).
+        close_reason_ = pool_->last_error();
         refused_ = true;
     }
     wait_timer_.cancel();
@@ -220,12 +222,62 @@ net::awaitable<void> client_session::fatal(std::string_view state, std::string_v
 }
 
 net::awaitable<void> client_session::run() {
+    bool parked = false;
     try {
-        co_await run_session();
+        parked = co_await run_session();
     } catch (const std::exception& e) {
         log::error("C-{}: {}/{}@{} session failed: {}", id_, database_, user_, peer_, e.what());
     }
+    after_forward(parked);
+}
+
+net::awaitable<void> client_session::resume() {
+    bool parked = false;
+    try {
+        parked = co_await forward();
+    } catch (const std::exception& e) {
+        log::error("C-{}: {}/{}@{} session failed: {}", id_, database_, user_, peer_, e.what());
+    }
+    after_forward(parked);
+}
+
+void client_session::park() noexcept {
+    if (reading_ && !parking_ && !closed_ && !server_ && !sending_ && buf_.empty() &&
+        scanner_.at_boundary()) {
+        parking_ = true;
+        error_code ec;
+        socket_.cancel(ec);  // the read ends with operation_aborted; forward() returns
+    }
+}
+
+void client_session::after_forward(bool parked) {
+    if (parked && !closed_) {
+        parked_ = true;
+        buf_.release();
+        socket_.async_wait(net::stream_socket::wait_read,
+                           [self = shared_from_this()](const error_code& ec) { self->unpark(ec); });
+        return;
+    }
     finish();  // always: the cancel-key registry and the pool must forget this client
+}
+
+void client_session::unpark(const error_code& ec) {
+    parked_ = false;
+    if (ec || closed_) {
+        finish();  // closed while parked (KILL, a timeout, shutdown) or the socket failed
+        return;
+    }
+    asio::co_spawn(
+        owner_.io(), [self = shared_from_this()] { return self->resume(); },
+        [](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log::error("client task failed: {}", ex.what());
+                }
+            }
+        });
 }
 
 void client_session::arm_login_timer() {
@@ -247,14 +299,15 @@ void client_session::arm_login_timer() {
     });
 }
 
-net::awaitable<void> client_session::run_session() {
+net::awaitable<bool> client_session::run_session() {
     owner_.client_opened();
     counted_ = true;
     arm_login_timer();
     protocol::startup_packet sp;
+    std::string startup_bytes;  // what `sp` views; lives only as long as the login
     for (;;) {
-        if (!co_await read_startup(sp)) {
-            co_return;
+        if (!co_await read_startup(sp, startup_bytes)) {
+            co_return false;
         }
         if (sp.kind == protocol::startup_kind::ssl_request ||
             sp.kind == protocol::startup_kind::gssenc_request) {
@@ -264,7 +317,7 @@ net::awaitable<void> client_session::run_session() {
             co_await asio::async_write(socket_, asio::buffer(no),
                                        asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
-                co_return;
+                co_return false;
             }
             continue;
         }
@@ -272,24 +325,24 @@ net::awaitable<void> client_session::run_session() {
     }
     if (sp.kind == protocol::startup_kind::cancel_request) {
         co_await handle_cancel(sp.cancel);
-        co_return;
+        co_return false;
     }
     // Never co_await inside || or &&: GCC 12 miscompiles the short circuit (both sides
     // run). One co_await per statement.
     if (!co_await handle_startup(sp)) {
-        co_return;
+        co_return false;
     }
     if (!co_await authenticate()) {
-        co_return;
+        co_return false;
     }
     logged_in_ = true;
     wait_timer_.cancel();
     if (is_admin_) {
         if (!co_await welcome_console()) {
-            co_return;
+            co_return false;
         }
         co_await serve_console();
-        co_return;
+        co_return false;
     }
     if (auto limit = owner_.admit_client(database_, user_); !limit.empty()) {
         co_await fatal(sqlstate::too_many_connections,
@@ -297,23 +350,24 @@ net::awaitable<void> client_session::run_session() {
                        fmt::format("raise {} in the pooler's config, or have the application "
                                    "open fewer connections",
                                    limit));
-        co_return;
+        co_return false;
     }
     admitted_ = true;
     pool_ = owner_.pool_for(database_, user_);
     if (pool_ == nullptr) {  // the entry vanished in a reload during authentication
         co_await no_such_database();
-        co_return;
+        co_return false;
     }
     pool_->client_joined();  // counted while it waits for its first server, too
     joined_pool_ = true;
     if (!co_await welcome()) {
-        co_return;
+        co_return false;
     }
-    co_await forward();
+    co_return co_await forward();
 }
 
-net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp) {
+net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp,
+                                                  std::string& bytes) {
     for (;;) {
         auto in = buf_.unparsed();
         if (auto len = protocol::startup_length(in)) {
@@ -330,10 +384,10 @@ net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp) 
                 co_return false;
             }
             if (in.size() >= *len) {
-                startup_bytes_.assign(reinterpret_cast<const char*>(in.data()), *len);
+                bytes.assign(reinterpret_cast<const char*>(in.data()), *len);
                 buf_.advance(*len);
                 buf_.discard_parsed();
-                switch (protocol::decode_startup(protocol::as_bytes(startup_bytes_), sp)) {
+                switch (protocol::decode_startup(protocol::as_bytes(bytes), sp)) {
                     case protocol::startup_error::none:
                         co_return true;
                     case protocol::startup_error::bad_version:
@@ -718,7 +772,7 @@ net::awaitable<void> client_session::wait_failed(wait_result r) {
             break;
         case wait_result::login_failed:
             co_await fatal(sqlstate::connection_failure,
-                           fmt::format("server login failed: {}", wait_error_),
+                           fmt::format("server login failed: {}", close_reason_),
                            "check that PostgreSQL is running and the [databases] entry's host, "
                            "port, user and password");
             break;
@@ -751,7 +805,7 @@ bool client_session::left_while_waiting() {
     }
 }
 
-net::awaitable<void> client_session::forward() {
+net::awaitable<bool> client_session::forward() {
     for (;;) {
         bool terminate = false;
         for (;;) {
@@ -773,7 +827,7 @@ net::awaitable<void> client_session::forward() {
                         co_await fatal(sqlstate::protocol_violation, "invalid message length",
                                        "the client sent a malformed or oversized message (see "
                                        "max_packet_size)");
-                        co_return;
+                        co_return false;
                     }
                     // The wait is inlined, not a nested coroutine, so that queueing for
                     // a server allocates no coroutine frame.
@@ -783,7 +837,7 @@ net::awaitable<void> client_session::forward() {
                             asio::redirect_error(asio::use_awaitable, ec));
                         if (auto w = end_wait(); w != wait_result::served) {
                             co_await wait_failed(w);
-                            co_return;
+                            co_return false;
                         }
                     }
                 }
@@ -792,7 +846,7 @@ net::awaitable<void> client_session::forward() {
                 // Inside a message whose start went to a server that is gone: the release
                 // rule should make this impossible; never write through a null link.
                 log::error("C-{}: lost its server in the middle of a message; closing", id_);
-                co_return;
+                co_return false;
             }
             auto r = scanner_.next(buf_.unparsed());
             if (r.status == scan_status::need_more) {
@@ -803,7 +857,7 @@ net::awaitable<void> client_session::forward() {
                 // ErrorResponse can be slipped in. The bad bytes are never forwarded.
                 log::warning("C-{}: invalid message length from client; closing", id_);
                 close_reason_ = "invalid message length";
-                co_return;
+                co_return false;
             }
             if (r.status == scan_status::message) {
                 server_->on_client_message(r.tag);
@@ -816,34 +870,46 @@ net::awaitable<void> client_session::forward() {
             // must not go to another client even if it has answered everything so far.
             server_->link().client_busy = true;
             error_code ec;
-            co_await asio::async_write(server_->socket(), asio::buffer(data.data(), data.size()),
-                                       asio::redirect_error(asio::use_awaitable, ec));
+            const auto done = net::write_now(server_->socket(), data, ec);
+            if (!ec && done < data.size()) {
+                co_await asio::async_write(server_->socket(),
+                                           asio::buffer(data.data() + done, data.size() - done),
+                                           asio::redirect_error(asio::use_awaitable, ec));
+            }
             buf_.mark_sent();
             if (ec || closed_) {
-                co_return;  // the server side reports the loss to the client
+                co_return false;  // the server side reports the loss to the client
             }
             server_->link().client_busy = !scanner_.at_boundary();
             server_->release_if_done();
         }
         if (terminate || closed_) {
-            co_return;
+            co_return false;
         }
         if (owner_.suspended()) {
             co_await owner_.wait_while_suspended();  // SUSPEND: no new reads
         }
         error_code ec;
         auto space = buf_.free_space();
+        reading_ = true;
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                   asio::redirect_error(asio::use_awaitable, ec));
+        reading_ = false;
+        if (parking_) {
+            parking_ = false;
+            if (ec == asio::error::operation_aborted && !closed_) {
+                co_return true;  // park(): the frames end here, a plain handler waits
+            }
+        }
         if (ec || n == 0 || closed_) {
-            co_return;
+            co_return false;
         }
         buf_.commit(n);
         pool_->stats().client_bytes += n;
         if (owner_.suspended()) {
             co_await owner_.wait_while_suspended();  // SUSPEND: act only after RESUME
             if (closed_) {
-                co_return;  // killed meanwhile: what it sent must not run
+                co_return false;  // killed meanwhile: what it sent must not run
             }
         }
     }

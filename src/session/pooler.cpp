@@ -1,6 +1,7 @@
 // Pools keyed by (database, user), the cancel-key registry and the listeners.
 #include <sabakan/auth/random.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/core/memory.hpp>
 #include <sabakan/net/tcp_options.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
@@ -580,9 +581,17 @@ void pooler::arm_janitor() {
     });
 }
 
+// A client idle this long gives back its buffer and coroutine frames (client_session::
+// park()). Long enough that a busy client never pays for waking up, short enough that an
+// application's idle connections shrink within a second or two.
+constexpr std::int64_t park_after_us = 1'000'000;
+
 void pooler::on_janitor() {
     namespace sqlstate = protocol::sqlstate;
     const std::int64_t now = stats::now_us();
+    if (purge_due_) {
+        core::return_free_memory();
+    }
     // A forced-user database with min_pool_size is kept warm before any client arrives.
     for (const auto& db : cfg_->databases) {
         const int min = db.min_pool_size >= 0 ? db.min_pool_size : cfg_->bouncer.min_pool_size;
@@ -599,6 +608,7 @@ void pooler::on_janitor() {
     }
     // Closing a server or a client here only closes sockets; the sessions end later, so
     // the registry is not changed under this loop.
+    int parked = 0;
     for (auto& c : clients_) {
         const backend_pool* p = c.pool();
         if (!c.logged_in() || p == nullptr || c.wait_ending()) {
@@ -638,8 +648,14 @@ void pooler::on_janitor() {
             c.end_with_error(sqlstate::idle_session_timeout, "client_idle_timeout",
                              "the connection was idle longer than client_idle_timeout; "
                              "reconnect (or raise client_idle_timeout)");
+        } else if (now - c.idle_since_us() >= park_after_us && !c.parked()) {
+            c.park();
+            ++parked;
         }
     }
+    // The parked clients free their memory when their tasks next run, after this sweep;
+    // the next sweep hands it back to the system.
+    purge_due_ = parked > 0;
 }
 
 void pooler::on_stats_period() {

@@ -1,6 +1,8 @@
 // One fixed-size receive buffer per connection with three cursors:
 //   [0, sent) already forwarded | [sent, parsed) scanned, to forward | [parsed, received) to scan
 // Forwarding hands the middle slice straight to the socket write: nothing is copied.
+// The memory is taken at the first read and can be given back while the buffer is empty,
+// so a connection that sits idle holds none.
 #pragma once
 
 #include <sabakan/core/assert.hpp>
@@ -15,13 +17,15 @@ namespace sabakan::net {
 
 class recv_buffer {
 public:
-    explicit recv_buffer(std::size_t capacity)
-        : data_(std::make_unique<std::byte[]>(capacity)), capacity_(capacity) {}
+    explicit recv_buffer(std::size_t capacity) : capacity_(capacity) {}
 
     std::size_t capacity() const noexcept { return capacity_; }
 
     /// Room for the next read; compacts first when the tail is short.
-    std::span<std::byte> free_space() noexcept {
+    std::span<std::byte> free_space() {
+        if (!data_) {
+            data_ = std::make_unique<std::byte[]>(capacity_);
+        }
         if (capacity_ - received_ < capacity_ / 4 && sent_ > 0) {
             compact();
         }
@@ -50,6 +54,14 @@ public:
     /// Drops scanned bytes that must not be forwarded (e.g. a Terminate). Call only when
     /// to_send() is empty, after advancing over the message to drop.
     void discard_parsed() noexcept { mark_sent(); }
+
+    /// Gives the memory back; the next free_space() takes it again.
+    void release() noexcept {
+        SABAKAN_ASSERT(received_ == 0);
+        data_.reset();
+    }
+    bool empty() const noexcept { return received_ == 0; }
+    bool holds_memory() const noexcept { return data_ != nullptr; }
 
     bool has_unparsed() const noexcept { return parsed_ < received_; }
     // The cursors themselves, for SHOW SOCKETS.

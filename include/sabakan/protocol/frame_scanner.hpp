@@ -11,19 +11,24 @@
 
 namespace sabakan::protocol {
 
-/// A set of message type bytes.
+/// A set of message type bytes: a 256-bit mask, small because every connection's scanner
+/// holds one.
 class tag_set {
 public:
     constexpr tag_set() = default;
     constexpr tag_set(std::initializer_list<char> tags) {
         for (char t : tags) {
-            bits_[static_cast<unsigned char>(t)] = true;
+            const auto b = static_cast<unsigned char>(t);
+            bits_[b >> 6] |= std::uint64_t{1} << (b & 63);
         }
     }
-    constexpr bool contains(char t) const noexcept { return bits_[static_cast<unsigned char>(t)]; }
+    constexpr bool contains(char t) const noexcept {
+        const auto b = static_cast<unsigned char>(t);
+        return ((bits_[b >> 6] >> (b & 63)) & 1) != 0;
+    }
 
 private:
-    std::array<bool, 256> bits_{};
+    std::array<std::uint64_t, 4> bits_{};
 };
 
 enum class scan_status : std::uint8_t {

@@ -75,14 +75,22 @@ public:
     /// Sends an ErrorResponse (FATAL) and closes. Only when nothing else writes to the
     /// client: it is linked to no server, or its server is gone (the sweep's timeouts).
     void end_with_error(std::string_view sqlstate, std::string_view message, std::string_view hint);
+    /// An idle client (no server, nothing buffered, waiting to read) gives back its receive
+    /// buffer and its coroutine frames, and waits for its socket with a plain handler, so
+    /// that thousands of idle connections cost little memory. The sweep calls this for
+    /// clients idle a while: parking on every transaction would cost a new coroutine each.
+    void park() noexcept;
+    bool parked() const noexcept { return parked_; }
     /// The time (steady µs) its last transaction ended, for client_idle_timeout.
     void note_idle_since(std::int64_t us) noexcept { idle_since_us_ = us; }
     std::int64_t idle_since_us() const noexcept { return idle_since_us_; }
 
 private:
     net::awaitable<void> run();
-    net::awaitable<void> run_session();
-    net::awaitable<bool> read_startup(protocol::startup_packet& sp);
+    /// Login, then forward(): true when the client was parked.
+    net::awaitable<bool> run_session();
+    /// Reads the startup packet into `bytes` and decodes it into `sp`, which views `bytes`.
+    net::awaitable<bool> read_startup(protocol::startup_packet& sp, std::string& bytes);
     net::awaitable<bool> handle_startup(const protocol::startup_packet& sp);
     net::awaitable<bool> authenticate();
     net::awaitable<bool> read_password(std::string& out, bool is_cstring = true);
@@ -99,7 +107,13 @@ private:
     void link_to(pool::server_slot* slot);
     /// After a wait for a server: whether the client hung up meanwhile.
     bool left_while_waiting();
-    net::awaitable<void> forward();
+    /// Forwards until the client leaves (false) or is parked (true).
+    net::awaitable<bool> forward();
+    /// A parked client's socket became readable: forwarding starts again.
+    net::awaitable<void> resume();
+    /// After forward(): wait parked for the next message, or end the session.
+    void after_forward(bool parked);
+    void unpark(const net::error_code& ec);
     /// The admin console: simple queries in, answers out, until the client leaves.
     net::awaitable<void> serve_console();
     net::awaitable<bool> welcome_console();
@@ -130,6 +144,9 @@ private:
     bool admin_user_ = false;
     bool joined_pool_ = false;
     bool admitted_ = false;  // counted against the per-database and per-user client limits
+    bool reading_ = false;   // forward() waits for the client's next bytes
+    bool parking_ = false;   // park() cancelled that read
+    bool parked_ = false;    // waiting for its socket with no coroutine
     std::time_t connect_time_ = 0;
     std::time_t request_time_ = 0;
     std::string application_name_;
@@ -139,9 +156,9 @@ private:
     std::string user_;
     std::string database_;
     std::string peer_;
-    std::string close_reason_;   // for the disconnect log line; empty: the client left
-    std::string wait_error_;     // why the pool could not serve the last wait
-    std::string startup_bytes_;  // keeps the startup packet's views alive during login
+    // For the disconnect log line (empty: the client left); while woken without a server,
+    // why the pool could not serve it.
+    std::string close_reason_;
 };
 
 }  // namespace sabakan::session

@@ -242,6 +242,7 @@ private:
     bool exiting_ = false;
     net::asio::steady_timer stats_timer_;
     net::asio::steady_timer janitor_timer_;
+    bool purge_due_ = false;  // many clients were parked: return their memory next sweep
     net::asio::steady_timer shutdown_timer_;
     net::asio::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
     client_list clients_;
