@@ -253,6 +253,7 @@ void client_session::park() noexcept {
 void client_session::after_forward(bool parked) {
     if (parked && !closed_) {
         parked_ = true;
+        owner_.client_parked(*this);
         buf_.release();
         socket_.async_wait(net::stream_socket::wait_read,
                            [self = shared_from_this()](const error_code& ec) { self->unpark(ec); });
@@ -263,6 +264,7 @@ void client_session::after_forward(bool parked) {
 
 void client_session::unpark(const error_code& ec) {
     parked_ = false;
+    owner_.client_unparked(*this);
     if (ec || closed_) {
         finish();  // closed while parked (KILL, a timeout, shutdown) or the socket failed
         return;

@@ -81,7 +81,31 @@ std::shared_ptr<const auth::userlist> pooler::load_users(const config::config& c
 }
 
 void pooler::add(client_session& c) noexcept {
+    clients_.push_front(c);  // parked clients stay at the back, see on_janitor()
+}
+
+void pooler::client_parked(client_session& c) noexcept {
+    clients_.erase(clients_.iterator_to(c));
     clients_.push_back(c);
+}
+
+void pooler::client_unparked(client_session& c) noexcept {
+    clients_.erase(clients_.iterator_to(c));
+    clients_.push_front(c);
+}
+
+bool pooler::client_idle_timeout_set() const noexcept {
+    for (const auto& [key, p] : pools_) {
+        if (p->settings().client_idle_timeout > 0) {
+            return true;
+        }
+    }
+    for (const auto& u : cfg_->users) {
+        if (u.client_idle_timeout && u.client_idle_timeout->count() > 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void pooler::add(server_connection& s) noexcept {
@@ -609,7 +633,14 @@ void pooler::on_janitor() {
     // Closing a server or a client here only closes sockets; the sessions end later, so
     // the registry is not changed under this loop.
     int parked = 0;
+    // Parked clients are kept at the back of the list and need a look only for
+    // client_idle_timeout: with thousands of them, touching each three times a second would
+    // be most of an idle pooler's CPU time.
+    const bool idle_timeouts = client_idle_timeout_set();
     for (auto& c : clients_) {
+        if (c.parked() && !idle_timeouts) {
+            break;
+        }
         const backend_pool* p = c.pool();
         if (!c.logged_in() || p == nullptr || c.wait_ending()) {
             continue;  // not pooled yet, or woken and about to report why it got no server

@@ -157,6 +157,10 @@ public:
                                                              &server_connection::registry_hook_>,
                                boost::intrusive::constant_time_size<false>>;
     void add(client_session& c) noexcept;
+    /// Moves a client that just parked to the back of the list, and back to the front when
+    /// it wakes, so the sweep can stop at the first parked one.
+    void client_parked(client_session& c) noexcept;
+    void client_unparked(client_session& c) noexcept;
     void add(server_connection& s) noexcept;
     client_list& clients() noexcept { return clients_; }
     server_list& servers() noexcept { return servers_; }
@@ -183,6 +187,8 @@ public:
     std::int64_t client_timeout(const client_session& c,
                                 std::optional<config::duration> config::user_entry::*field,
                                 std::int64_t pool_value) const;
+    /// Whether any pool or [users] entry sets client_idle_timeout.
+    bool client_idle_timeout_set() const noexcept;
 
     // Cancel keys sabakan hands to its clients.
     protocol::cancel_key register_client(client_session* c);
