@@ -46,7 +46,7 @@ bool fake_settable(std::string_view key) {
 template <typename Done, typename Abandon>
 net::awaitable<bool> console_impl::wait_until(session::client_session& client, Done done,
                                               Abandon abandon) {
-    net::asio::steady_timer timer(co_await net::asio::this_coro::executor);
+    net::steady_timer timer(co_await net::asio::this_coro::executor);
     while (!done()) {
         // The admin may hang up, or another one may undo what this waits for (RESUME
         // during PAUSE): then stop waiting instead of holding the session forever.
@@ -55,7 +55,7 @@ net::awaitable<bool> console_impl::wait_until(session::client_session& client, D
         }
         timer.expires_after(std::chrono::milliseconds(50));
         net::error_code ec;
-        co_await timer.async_wait(net::asio::redirect_error(net::asio::use_awaitable, ec));
+        co_await timer.async_wait(net::asio::redirect_error(net::use_awaitable, ec));
     }
     co_return true;
 }

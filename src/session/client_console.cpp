@@ -96,9 +96,8 @@ net::awaitable<void> client_session::serve_console() {
         if (r.status == scan_status::need_more) {
             error_code ec;
             auto space = buf_.free_space();
-            auto n =
-                co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                 asio::redirect_error(asio::use_awaitable, ec));
+            auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                      asio::redirect_error(net::use_awaitable, ec));
             if (ec || n == 0 || closed_) {
                 co_return;
             }

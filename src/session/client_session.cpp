@@ -201,7 +201,7 @@ net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
     error_code ec;
     sending_ = true;
     co_await asio::async_write(socket_, asio::buffer(out),
-                               asio::redirect_error(asio::use_awaitable, ec));
+                               asio::redirect_error(net::use_awaitable, ec));
     sending_ = false;
     if (ec) {
         closed_ = true;
@@ -317,7 +317,7 @@ net::awaitable<bool> client_session::run_session() {
             std::array<char, 1> no{'N'};
             error_code ec;
             co_await asio::async_write(socket_, asio::buffer(no),
-                                       asio::redirect_error(asio::use_awaitable, ec));
+                                       asio::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 co_return false;
             }
@@ -413,7 +413,7 @@ net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp,
         error_code ec;
         auto space = buf_.free_space();
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+                                                  asio::redirect_error(net::use_awaitable, ec));
         if (ec || n == 0) {
             co_return false;
         }
@@ -513,7 +513,7 @@ net::awaitable<bool> client_session::read_password(std::string& out, bool is_cst
         error_code ec;
         auto space = buf_.free_space();
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+                                                  asio::redirect_error(net::use_awaitable, ec));
         if (ec || n == 0) {
             co_return false;
         }
@@ -689,7 +689,7 @@ net::awaitable<bool> client_session::welcome() {
         // the parameters every later client is welcomed with.
         if (!try_acquire()) {
             error_code ec;
-            co_await wait_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_await wait_timer_.async_wait(asio::redirect_error(net::use_awaitable, ec));
             if (auto r = end_wait(); r != wait_result::served) {
                 co_await wait_failed(r);
                 co_return false;
@@ -722,7 +722,7 @@ bool client_session::try_acquire() {
     }
     if (woken_) {
         // Refused on the spot (server_login_retry): the wait that follows ends at once.
-        wait_timer_.expires_at(net::asio::steady_timer::time_point::min());
+        wait_timer_.expires_at(net::steady_timer::time_point::min());
         return false;
     }
     const auto timeout = owner_.client_timeout(*this, &config::user_entry::query_wait_timeout,
@@ -730,7 +730,7 @@ bool client_session::try_acquire() {
     if (timeout > 0) {
         wait_timer_.expires_after(std::chrono::microseconds(timeout));
     } else {
-        wait_timer_.expires_at(net::asio::steady_timer::time_point::max());
+        wait_timer_.expires_at(net::steady_timer::time_point::max());
     }
     return false;
 }
@@ -836,7 +836,7 @@ net::awaitable<bool> client_session::forward() {
                     if (!try_acquire()) {
                         error_code ec;
                         co_await wait_timer_.async_wait(
-                            asio::redirect_error(asio::use_awaitable, ec));
+                            asio::redirect_error(net::use_awaitable, ec));
                         if (auto w = end_wait(); w != wait_result::served) {
                             co_await wait_failed(w);
                             co_return false;
@@ -876,7 +876,7 @@ net::awaitable<bool> client_session::forward() {
             if (!ec && done < data.size()) {
                 co_await asio::async_write(server_->socket(),
                                            asio::buffer(data.data() + done, data.size() - done),
-                                           asio::redirect_error(asio::use_awaitable, ec));
+                                           asio::redirect_error(net::use_awaitable, ec));
             }
             buf_.mark_sent();
             if (ec || closed_) {
@@ -895,7 +895,7 @@ net::awaitable<bool> client_session::forward() {
         auto space = buf_.free_space();
         reading_ = true;
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+                                                  asio::redirect_error(net::use_awaitable, ec));
         reading_ = false;
         if (parking_) {
             parking_ = false;
@@ -930,7 +930,7 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     net::stream_socket& s = *sock;
     // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
     // hung server cannot pile up cancel connections.
-    asio::steady_timer deadline(owner_.io());
+    net::steady_timer deadline(owner_.io());
     if (const auto limit = owner_.settings().cancel_wait_timeout;
         limit > config::duration::zero()) {
         deadline.expires_after(limit);
@@ -943,7 +943,7 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
         });
     }
     error_code ec;
-    co_await s.async_connect(server->endpoint(), asio::redirect_error(asio::use_awaitable, ec));
+    co_await s.async_connect(server->endpoint(), asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         log::warning("C-{}: could not connect to send a cancel request: {}", id_, ec.message());
         co_return;
@@ -956,10 +956,10 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     }
     protocol::byte_buffer out;
     protocol::append_cancel_request(out, server->backend_key());
-    co_await asio::async_write(s, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(s, asio::buffer(out), asio::redirect_error(net::use_awaitable, ec));
     // PostgreSQL closes the connection once it has read the request.
     std::array<char, 1> sink{};
-    co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(net::use_awaitable, ec));
     if (*timed_out) {
         log::warning(
             "C-{}: cancel request given up after cancel_wait_timeout: the server did not "

@@ -385,13 +385,13 @@ net::awaitable<void> pooler::wait_while_suspended() {
     // it, which wakes them all at once. Nothing is polled.
     while (suspended_) {
         error_code ec;
-        co_await resume_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await resume_signal_.async_wait(asio::redirect_error(net::use_awaitable, ec));
     }
 }
 
 void pooler::suspend() {
     suspended_ = true;
-    resume_signal_.expires_at(asio::steady_timer::time_point::max());
+    resume_signal_.expires_at(net::steady_timer::time_point::max());
 }
 
 bool pooler::buffers_flushed() {
@@ -739,11 +739,11 @@ client_session* pooler::find_client(protocol::cancel_key key) const noexcept {
 
 template <typename Acceptor>
 net::awaitable<void> pooler::accept_loop(Acceptor& acceptor, bool is_unix) {
-    asio::steady_timer backoff(io_);
+    net::steady_timer backoff(io_);
     for (;;) {
         net::stream_socket socket(io_);
         error_code ec;
-        co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+        co_await acceptor.async_accept(socket, asio::redirect_error(net::use_awaitable, ec));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
             co_return;
         }
@@ -755,7 +755,7 @@ net::awaitable<void> pooler::accept_loop(Acceptor& acceptor, bool is_unix) {
             // the pending connection stays in the backlog until then.
             log::error("accept() failed: {}; pausing new connections for a moment", ec.message());
             backoff.expires_after(std::chrono::milliseconds(200));
-            co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_await backoff.async_wait(asio::redirect_error(net::use_awaitable, ec));
             continue;
         }
         if (!is_unix) {

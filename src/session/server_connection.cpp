@@ -215,7 +215,7 @@ net::awaitable<void> server_connection::send_own_query(std::string sql) {
     protocol::append_query(out, sql);
     error_code ec;
     co_await asio::async_write(socket_, asio::buffer(out),
-                               asio::redirect_error(asio::use_awaitable, ec));
+                               asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         close(running_ == own_query::check ? "could not send server_check_query"
                                            : "could not send server_reset_query");
@@ -239,7 +239,7 @@ void server_connection::fail_login(std::string message) {
 net::awaitable<void> server_connection::run() {
     // server_connect_timeout bounds connect and login together, so a blackholed host or
     // a stuck login never holds a pool slot (and its waiting clients) for long.
-    asio::steady_timer deadline(owner_.io());
+    net::steady_timer deadline(owner_.io());
     auto limit = owner_.settings().server_connect_timeout;
     if (limit > config::duration::zero()) {
         deadline.expires_after(limit);
@@ -309,7 +309,7 @@ net::awaitable<bool> server_connection::connect() {
         } else {
             asio::ip::tcp::resolver resolver(owner_.io());
             auto results = co_await resolver.async_resolve(
-                t.host, std::to_string(t.port), asio::redirect_error(asio::use_awaitable, ec));
+                t.host, std::to_string(t.port), asio::redirect_error(net::use_awaitable, ec));
             // The deadline may have passed during the lookup, when there was no socket yet
             // for it to close: honour it here (fail_login then names the timeout).
             if (ec || results.empty() || timed_out_) {
@@ -321,7 +321,7 @@ net::awaitable<bool> server_connection::connect() {
         tcp = true;
     }
     endpoint_ = *ep;
-    co_await socket_.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+    co_await socket_.async_connect(endpoint_, asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         fail_login(fmt::format("could not connect to server at {}:{}: {}",
                                t.host.empty() ? default_unix_dir() : t.host, t.port, ec.message()));
@@ -351,7 +351,7 @@ net::awaitable<bool> server_connection::read_message(protocol::scan_result& out)
             co_return false;
         }
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+                                                  asio::redirect_error(net::use_awaitable, ec));
         if (ec) {
             co_return false;
         }
@@ -370,7 +370,7 @@ net::awaitable<bool> server_connection::login() {
     protocol::append_startup(out, params);
     error_code ec;
     co_await asio::async_write(socket_, asio::buffer(out),
-                               asio::redirect_error(asio::use_awaitable, ec));
+                               asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         fail_login(fmt::format("could not send startup packet: {}", ec.message()));
         co_return false;
@@ -501,7 +501,7 @@ net::awaitable<bool> server_connection::login() {
         }
         if (!out.empty()) {
             co_await asio::async_write(socket_, asio::buffer(out),
-                                       asio::redirect_error(asio::use_awaitable, ec));
+                                       asio::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 fail_login(fmt::format("could not send to server during login: {}", ec.message()));
                 co_return false;
@@ -576,7 +576,7 @@ net::awaitable<void> server_connection::forward() {
         error_code ec;
         auto space = buf_.free_space();
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+                                                  asio::redirect_error(net::use_awaitable, ec));
         if (ec || n == 0) {
             co_return;
         }
@@ -635,7 +635,7 @@ net::awaitable<void> server_connection::forward() {
                 writing_to_client_ = true;
                 co_await asio::async_write(client_->socket(),
                                            asio::buffer(data.data() + done, data.size() - done),
-                                           asio::redirect_error(asio::use_awaitable, ec));
+                                           asio::redirect_error(net::use_awaitable, ec));
                 writing_to_client_ = false;
             }
             buf_.mark_sent();

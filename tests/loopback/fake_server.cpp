@@ -143,7 +143,7 @@ net::awaitable<void> fake_server::accept_loop() {
     for (;;) {
         local::socket s(io_);
         net::error_code ec;
-        co_await acceptor_.async_accept(s, asio::redirect_error(asio::use_awaitable, ec));
+        co_await acceptor_.async_accept(s, asio::redirect_error(net::use_awaitable, ec));
         if (ec) {
             co_return;  // the acceptor was closed
         }
@@ -239,7 +239,7 @@ net::awaitable<void> fake_server::serve(std::shared_ptr<connection> c) {
         net::error_code ec;
         if (!c->out.empty()) {
             co_await asio::async_write(c->socket, asio::buffer(c->out),
-                                       asio::redirect_error(asio::use_awaitable, ec));
+                                       asio::redirect_error(net::use_awaitable, ec));
             c->out.clear();
             if (ec) {
                 co_return;
@@ -255,7 +255,7 @@ net::awaitable<void> fake_server::serve(std::shared_ptr<connection> c) {
         }
         auto n = co_await c->socket.async_read_some(
             asio::buffer(c->in.data() + c->have, c->in.size() - c->have),
-            asio::redirect_error(asio::use_awaitable, ec));
+            asio::redirect_error(net::use_awaitable, ec));
         if (ec) {
             co_return;
         }

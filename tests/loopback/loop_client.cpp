@@ -38,7 +38,7 @@ net::awaitable<void> loop_client::run(std::function<request()> next) {
     const protocol::byte_buffer* out = nullptr;
     if (!socket_.is_open()) {
         co_await socket_.async_connect(local::endpoint(path_),
-                                       asio::redirect_error(asio::use_awaitable, ec));
+                                       asio::redirect_error(net::use_awaitable, ec));
         if (ec) {
             throw failure("cannot connect to " + path_, ec);
         }
@@ -58,7 +58,7 @@ net::awaitable<void> loop_client::run(std::function<request()> next) {
             }
         }
         co_await asio::async_write(socket_, asio::buffer(*out),
-                                   asio::redirect_error(asio::use_awaitable, ec));
+                                   asio::redirect_error(net::use_awaitable, ec));
         if (ec) {
             throw failure("write failed", ec);
         }
@@ -67,7 +67,7 @@ net::awaitable<void> loop_client::run(std::function<request()> next) {
         for (;;) {
             auto n =
                 co_await socket_.async_read_some(asio::buffer(in_.data() + have, in_.size() - have),
-                                                 asio::redirect_error(asio::use_awaitable, ec));
+                                                 asio::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 throw failure("read failed", ec);
             }

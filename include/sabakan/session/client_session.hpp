@@ -129,7 +129,7 @@ private:
     net::stream_socket socket_;
     net::recv_buffer buf_;
     protocol::frame_scanner scanner_;
-    net::asio::steady_timer wait_timer_;
+    net::steady_timer wait_timer_;
     backend_pool* pool_ = nullptr;
     std::shared_ptr<server_connection> server_;
     bool woken_ = false;

@@ -246,11 +246,11 @@ private:
     bool suspended_ = false;
     shutdown_mode shutdown_ = shutdown_mode::none;
     bool exiting_ = false;
-    net::asio::steady_timer stats_timer_;
-    net::asio::steady_timer janitor_timer_;
+    net::steady_timer stats_timer_;
+    net::steady_timer janitor_timer_;
     bool purge_due_ = false;  // many clients were parked: return their memory next sweep
-    net::asio::steady_timer shutdown_timer_;
-    net::asio::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
+    net::steady_timer shutdown_timer_;
+    net::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
     client_list clients_;
     server_list servers_;
     stats::counters admin_stats_;
