@@ -668,10 +668,14 @@ void pooler::on_janitor() {
             }
         } else if (c.waiting()) {
             // query_timeout counts from the query's arrival, queueing included.
+            const std::int64_t wait_limit =
+                client_timeout(c, &config::user_entry::query_wait_timeout, ps.query_wait_timeout);
             if (ps.query_timeout > 0 && now - c.wait_started_us >= ps.query_timeout) {
                 c.end_with_error(sqlstate::query_canceled, "query_timeout",
                                  "the query waited for a server longer than query_timeout; "
                                  "raise pool_size or query_timeout");
+            } else if (wait_limit > 0 && now - c.wait_started_us >= wait_limit) {
+                c.wait_timed_out();
             }
         } else if (const std::int64_t idle = client_timeout(
                        c, &config::user_entry::client_idle_timeout, ps.client_idle_timeout);

@@ -8,7 +8,8 @@
 
 namespace sabakan::auth {
 
-/// Fills `out` from RAND_bytes. Aborts with a message on stderr if OpenSSL cannot supply them.
+/// Fills `out` with bytes from RAND_bytes (drawn 1 KB at a time, each used once). Aborts
+/// with a message on stderr if OpenSSL cannot supply them.
 void random_bytes(std::span<std::byte> out);
 
 /// 18 random bytes in base64 (24 characters, no ',' and no padding): a SCRAM nonce of the

@@ -24,7 +24,7 @@ public:
     /// Room for the next read; compacts first when the tail is short.
     std::span<std::byte> free_space() {
         if (!data_) {
-            data_ = std::make_unique<std::byte[]>(capacity_);
+            data_ = std::make_unique_for_overwrite<std::byte[]>(capacity_);  // no zeroing
         }
         if (capacity_ - received_ < capacity_ / 4 && sent_ > 0) {
             compact();

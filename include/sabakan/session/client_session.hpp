@@ -67,6 +67,9 @@ public:
 
     /// The pool lends a server (or nullptr when none can be had).
     void wake(pool::server_slot* server) override;
+    /// The sweep found it queued for longer than query_wait_timeout: the wait ends and the
+    /// client is told so.
+    void wait_timed_out();
     /// The server side ends the link (released to the pool, or lost).
     void detach_server() noexcept;
     /// The server was lost mid-transaction: tell the client and close. Only the server
