@@ -63,6 +63,7 @@ startup_error decode_startup(bytes_view packet, startup_packet& out) {
         return startup_error::bad_version;
     }
     out.kind = startup_kind::startup;
+    out.params.reserve(8);  // drivers send 2-8 parameters: one allocation, not four
     for (;;) {
         auto name = r.cstring();
         if (r.failed()) {

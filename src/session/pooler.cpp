@@ -609,13 +609,18 @@ void pooler::arm_janitor() {
 // park()). Long enough that a busy client never pays for waking up, short enough that an
 // application's idle connections shrink within a second or two.
 constexpr std::int64_t park_after_us = 1'000'000;
+// So many clients ending between two sweeps is a burst worth a purge.
+constexpr int clients_for_purge = 64;
 
 void pooler::on_janitor() {
     namespace sqlstate = protocol::sqlstate;
     const std::int64_t now = stats::now_us();
-    if (purge_due_) {
+    // Memory that parked or departed clients gave back goes back to the system (a burst of
+    // disconnects would otherwise leave the RSS at its peak).
+    if (purge_due_ || closed_since_sweep_ >= clients_for_purge) {
         core::return_free_memory();
     }
+    closed_since_sweep_ = 0;
     // A forced-user database with min_pool_size is kept warm before any client arrives.
     for (const auto& db : cfg_->databases) {
         const int min = db.min_pool_size >= 0 ? db.min_pool_size : cfg_->bouncer.min_pool_size;

@@ -202,7 +202,10 @@ public:
     std::string_view admit_client(const std::string& database, const std::string& user);
     void client_left(const std::string& database, const std::string& user);
     void client_opened() noexcept { ++client_count_; }
-    void client_closed() noexcept { --client_count_; }
+    void client_closed() noexcept {
+        --client_count_;
+        ++closed_since_sweep_;
+    }
     std::uint64_t next_connection_id() noexcept { return ++connection_ids_; }
 
 private:
@@ -248,7 +251,8 @@ private:
     bool exiting_ = false;
     net::steady_timer stats_timer_;
     net::steady_timer janitor_timer_;
-    bool purge_due_ = false;  // many clients were parked: return their memory next sweep
+    bool purge_due_ = false;      // clients were parked: return their memory next sweep
+    int closed_since_sweep_ = 0;  // clients that ended since the last sweep
     net::steady_timer shutdown_timer_;
     net::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
     client_list clients_;
