@@ -127,18 +127,25 @@ void client_session::abort(std::string_view reason) {
 
 client_session::~client_session() = default;
 
+namespace {
+
+/// The completion of a client task: what escaped it is logged.
+void log_task_failure(std::exception_ptr e) {
+    if (!e) {
+        return;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::error("client task failed: {}", ex.what());
+    }
+}
+
+}  // namespace
+
 void client_session::start() {
     asio::co_spawn(
-        owner_.io(), [self = shared_from_this()] { return self->run(); },
-        [](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log::error("client task failed: {}", ex.what());
-                }
-            }
-        });
+        owner_.io(), [self = shared_from_this()] { return self->run(); }, log_task_failure);
 }
 
 void client_session::wake(pool::server_slot* slot) {
@@ -276,16 +283,7 @@ void client_session::unpark(const error_code& ec) {
         return;
     }
     asio::co_spawn(
-        owner_.io(), [self = shared_from_this()] { return self->resume(); },
-        [](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log::error("client task failed: {}", ex.what());
-                }
-            }
-        });
+        owner_.io(), [self = shared_from_this()] { return self->resume(); }, log_task_failure);
 }
 
 void client_session::arm_login_timer() {
