@@ -1,6 +1,8 @@
 // Pool policy: LIFO reuse of idle servers, FIFO service of waiting clients, a hard bound
 // of pool_size on servers in all states together (plus the reserve for clients that waited
 // reserve_pool_timeout), and the sweep that retires idle servers and keeps min_pool_size.
+// With several workers the bound is the shared budget's, and a server released where no
+// client waits moves to a worker where one does.
 #include <sabakan/core/assert.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/stats/counters.hpp>
@@ -19,6 +21,8 @@ std::string_view to_string(release_outcome o) noexcept {
             return "more servers than pool_size allows";
         case release_outcome::lifetime:
             return "server_lifetime reached";
+        case release_outcome::moved:
+            return "moved to another worker";
     }
     return "?";
 }
@@ -54,22 +58,66 @@ server_pool::slot_list& server_pool::list_of(server_state st) noexcept {
     return idle_;
 }
 
-void server_pool::move(server_slot& s, server_state to) {
+void server_pool::move(server_slot& s, server_state to, bool keep_place) {
     SABAKAN_ASSERT(s.pool_ == this || s.pool_ == nullptr);
-    if (s.state_ != server_state::unlinked) {
+    const bool was_linked = s.state_ != server_state::unlinked;
+    if (was_linked) {
         list_of(s.state_).erase(slot_list::s_iterator_to(s));
     }
     s.state_ = to;
     if (to == server_state::unlinked) {
         s.pool_ = nullptr;
+        if (was_linked && !keep_place) {
+            budget_->give_back();
+        }
+    } else {
+        s.pool_ = this;
+        if (to == server_state::idle) {
+            s.idle_since_us_ = stats::now_us();
+            idle_.push_front(s);  // LIFO: the most recently used server stays warm
+        } else {
+            list_of(to).push_back(s);
+        }
+    }
+    publish();
+}
+
+void server_pool::publish() noexcept {
+    if (!budget_->shared()) {
         return;
     }
-    s.pool_ = this;
-    if (to == server_state::idle) {
-        s.idle_since_us_ = stats::now_us();
-        idle_.push_front(s);  // LIFO: the most recently used server stays warm
-    } else {
-        list_of(to).push_back(s);
+    const bool idle = !idle_.empty() && !paused_;
+    if (idle != shown_idle_) {
+        shown_idle_ = idle;
+        budget_->set_idle(worker_, idle);
+    }
+    // Clients the logins and checks under way will serve need nothing from elsewhere.
+    const bool waiting = waiting_.size() > login_.size() + tested_.size();
+    if (waiting != shown_waiting_) {
+        shown_waiting_ = waiting;
+        budget_->set_waiting(worker_, waiting);
+    }
+}
+
+bool server_pool::offer(server_slot& s) {
+    if (!budget_->shared() || !waiting_.empty()) {
+        return false;
+    }
+    const int w = budget_->worker_waiting(worker_);
+    if (w < 0) {
+        return false;
+    }
+    move(s, server_state::unlinked, /*keep_place=*/true);
+    connector_.hand_over(s, w);
+    return true;
+}
+
+void server_pool::ask_elsewhere() {
+    if (!budget_->shared() || paused_ || waiting_.size() <= login_.size() + tested_.size()) {
+        return;
+    }
+    if (const int w = budget_->worker_idle(worker_); w >= 0) {
+        connector_.ask_for_server(*this, w);
     }
 }
 
@@ -100,13 +148,16 @@ server_slot* server_pool::acquire(waiter& w) {
     }
     w.wait_started_us = now;
     waiting_.push_back(w);
+    publish();
     open_for_waiters();
+    ask_elsewhere();
     return nullptr;
 }
 
 void server_pool::cancel_wait(waiter& w) noexcept {
     if (w.waiting()) {
         waiting_.erase(waiter_list::s_iterator_to(w));
+        publish();
     }
 }
 
@@ -129,12 +180,14 @@ void server_pool::open_for_waiters() {
         return;
     }
     const std::int64_t now = stats::now_us();
-    while (waiting_.size() > login_.size() + tested_.size() && server_count() < capacity(now) &&
-           may_open_now(now, true)) {
-        auto before = login_.size();
-        connector_.open_server(*this);
+    while (waiting_.size() > login_.size() + tested_.size() && budget_->try_take(capacity(now))) {
+        const auto before = login_.size();
+        if (may_open_now(now, true)) {
+            connector_.open_server(*this);
+        }
         if (login_.size() == before) {
-            break;  // the connector could not start one
+            budget_->give_back();
+            break;  // limits or the connector did not allow one
         }
     }
 }
@@ -145,7 +198,7 @@ void server_pool::set_settings(const pool_settings& s) {
 }
 
 server_slot* server_pool::pop_surplus_idle() noexcept {
-    if (server_count() <= static_cast<std::size_t>(settings_.pool_size)) {
+    if (total_servers() <= static_cast<std::size_t>(settings_.pool_size)) {
         return nullptr;
     }
     return pop_idle();
@@ -159,7 +212,7 @@ release_outcome server_pool::release(server_slot& s) {
         out = release_outcome::paused;
     } else if (!is_current(s)) {
         out = release_outcome::retired;
-    } else if (server_count() >
+    } else if (total_servers() >
                static_cast<std::size_t>(settings_.pool_size + settings_.reserve_pool_size)) {
         // Beyond even the reserve (pool_size was lowered). Reserve servers themselves stay
         // until server_idle_timeout, as in PgBouncer.
@@ -176,11 +229,13 @@ release_outcome server_pool::release(server_slot& s) {
     if (!waiting_.empty()) {
         waiter& w = waiting_.front();
         waiting_.pop_front();
+        publish();
         w.wake(&s);  // stays active, now lent to w
         return out;
     }
     move(s, server_state::idle);
-    return out;
+    // Idle first, then the look for waiters elsewhere: see pool_budget's flags.
+    return offer(s) ? release_outcome::moved : out;
 }
 
 void server_pool::resume() {
@@ -193,9 +248,12 @@ void server_pool::resume() {
         move(s, server_state::active);
         waiter& w = waiting_.front();
         waiting_.pop_front();
+        publish();
         w.wake(&s);
     }
+    publish();
     open_for_waiters();
+    ask_elsewhere();
 }
 
 void server_pool::add_login(server_slot& s) {
@@ -232,13 +290,14 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     while (waiting_.size() > login_.size() + tested_.size()) {
         waiter& w = waiting_.back();
         waiting_.pop_back();
+        publish();
         w.wake(nullptr);
     }
 }
 
 server_slot* server_pool::maintain(std::int64_t now_us) {
     // Idle servers past their time; the oldest idle one is at the back (LIFO reuse).
-    const bool above_min = server_count() > static_cast<std::size_t>(settings_.min_pool_size);
+    const bool above_min = total_servers() > static_cast<std::size_t>(settings_.min_pool_size);
     for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
         server_slot& s = *it;
         const bool idle_too_long = settings_.server_idle_timeout > 0 && above_min &&
@@ -251,11 +310,15 @@ server_slot* server_pool::maintain(std::int64_t now_us) {
         }
     }
     open_for_waiters();  // the reserve, the end of login retry, or a db/user limit freed
-    while (server_count() < static_cast<std::size_t>(settings_.min_pool_size) &&
-           may_open_now(now_us, false)) {
-        auto before = login_.size();
-        connector_.open_server(*this);
+    ask_elsewhere();     // in case a flag was missed: at worst a sweep late
+    const auto min = static_cast<std::size_t>(settings_.min_pool_size);
+    while (total_servers() < min && budget_->try_take(min)) {
+        const auto before = login_.size();
+        if (may_open_now(now_us, false)) {
+            connector_.open_server(*this);
+        }
         if (login_.size() == before) {
+            budget_->give_back();
             break;
         }
     }
@@ -282,6 +345,7 @@ void server_pool::fail_hopeless_waiters() {
     while (!waiting_.empty()) {
         waiter& w = waiting_.back();
         waiting_.pop_back();
+        publish();
         w.wake(nullptr);
     }
 }
@@ -293,6 +357,28 @@ server_slot* server_pool::pop_idle() noexcept {
     server_slot& s = idle_.front();
     move(s, server_state::unlinked);
     return &s;
+}
+
+}  // namespace sabakan::pool
+
+namespace sabakan::pool {
+
+release_outcome server_pool::adopt(server_slot& s, std::int64_t created_us) {
+    SABAKAN_ASSERT(s.state_ == server_state::unlinked);
+    s.generation_ = generation_;
+    s.created_us_ = created_us;
+    move(s, server_state::active);
+    return release(s);
+}
+
+bool server_pool::give_idle_to(int worker) {
+    if (paused_ || idle_.empty()) {
+        return false;
+    }
+    server_slot& s = idle_.front();
+    move(s, server_state::unlinked, /*keep_place=*/true);
+    connector_.hand_over(s, worker);
+    return true;
 }
 
 }  // namespace sabakan::pool

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <sabakan/config/config.hpp>
+#include <sabakan/pool/pool_budget.hpp>
 #include <sabakan/stats/counters.hpp>
 
 #include <boost/intrusive/list.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -82,6 +84,12 @@ public:
     /// Runs server_check_query on `server` (state tested), which then reports with
     /// server_pool::check_done(), or leaves the pool through remove() if it failed.
     virtual void check_server(server_slot& server) = 0;
+    // Only with a shared budget (several workers):
+    /// Moves `server`, taken out of the pool with its budget place kept, to the same
+    /// pool on `worker`, which has clients waiting (or asked for one).
+    virtual void hand_over(server_slot& /*server*/, int /*worker*/) {}
+    /// Asks `worker`, which has an idle server, to hand one over for this pool's queue.
+    virtual void ask_for_server(server_pool& /*pool*/, int /*worker*/) {}
 
 protected:
     ~connector() = default;
@@ -114,6 +122,7 @@ enum class release_outcome : std::uint8_t {
     retired,   // its target changed (RELOAD, RECONNECT)
     surplus,   // more servers than the pool may have (pool_size lowered, reserve no longer needed)
     lifetime,  // older than server_lifetime
+    moved,     // handed over to another worker's clients: not closed, no longer here
 };
 
 /// Words for the log line of a server closed for `o`.
@@ -121,11 +130,17 @@ std::string_view to_string(release_outcome o) noexcept;
 
 class server_pool {
 public:
-    server_pool(std::string database, std::string user, pool_settings settings, connector& c)
+    /// `budget` bounds the servers of this (database, user) on every worker together, this
+    /// pool being worker `worker`'s share; without one the pool has a budget of its own.
+    server_pool(std::string database, std::string user, pool_settings settings, connector& c,
+                pool_budget* budget = nullptr, int worker = 0)
         : database_(std::move(database)),
           user_(std::move(user)),
           settings_(settings),
-          connector_(c) {}
+          connector_(c),
+          own_budget_(budget == nullptr ? std::make_unique<pool_budget>() : nullptr),
+          budget_(budget == nullptr ? own_budget_.get() : budget),
+          worker_(worker) {}
     server_pool(const server_pool&) = delete;
     server_pool& operator=(const server_pool&) = delete;
     ~server_pool();
@@ -187,6 +202,16 @@ public:
     /// A server left the pool (closed, or dirty after its client vanished).
     void remove(server_slot& s);
 
+    // ---- servers moving between workers (shared budget only) ----
+    /// A server another worker handed over (its budget place comes with it): it serves
+    /// the first waiter or becomes idle, or must be closed, as from release().
+    [[nodiscard]] release_outcome adopt(server_slot& s, std::int64_t created_us);
+    /// Another worker asked for a server: hands an idle one over if there is one.
+    bool give_idle_to(int worker);
+    /// Servers on every worker, and those moving between them.
+    std::size_t total_servers() const noexcept { return budget_->taken(); }
+    pool_budget& budget() noexcept { return *budget_; }
+
     /// Takes an idle server out (e.g. to close it); nullptr if none.
     server_slot* pop_idle() noexcept;
 
@@ -240,8 +265,17 @@ private:
         waiter, boost::intrusive::member_hook<waiter, list_hook, &waiter::wait_hook_>,
         boost::intrusive::constant_time_size<true>>;
 
-    /// The one place a server changes state.
-    void move(server_slot& s, server_state to);
+    /// The one place a server changes state. A server that leaves the pool gives its
+    /// budget place back unless `keep_place` (it moves to another worker).
+    void move(server_slot& s, server_state to, bool keep_place = false);
+    /// Shows the other workers whether this one has idle servers or queued clients.
+    void publish() noexcept;
+    /// With no client of its own waiting, hands the idle server `s` to a worker whose
+    /// clients wait; true when it did.
+    bool offer(server_slot& s);
+    /// Asks a worker with an idle server for one, when the queue is longer than the
+    /// logins and checks under way will serve.
+    void ask_elsewhere();
     slot_list& list_of(server_state st) noexcept;
     void open_for_waiters();
     /// Wakes every waiter with nullptr when no server is left to serve them and login
@@ -269,6 +303,11 @@ private:
     std::uint64_t generation_ = 0;
     std::int64_t login_failed_us_ = 0;  // 0: the last login succeeded
     bool paused_ = false;
+    std::unique_ptr<pool_budget> own_budget_;
+    pool_budget* budget_;
+    int worker_;
+    bool shown_idle_ = false;  // what publish() last told the other workers
+    bool shown_waiting_ = false;
 };
 
 }  // namespace sabakan::pool
