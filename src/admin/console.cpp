@@ -43,9 +43,17 @@ bool fake_settable(std::string_view key) {
 
 }  // namespace
 
+net::awaitable<session::worker_group::world_stop> console_impl::stop_world() {
+    if (auto* g = pooler_.group()) {
+        co_return co_await g->stop_world(pooler_.worker_index());
+    }
+    co_return session::worker_group::world_stop(nullptr);
+}
+
 template <typename Done, typename Abandon>
 net::awaitable<bool> console_impl::wait_until(session::client_session& client, Done done,
-                                              Abandon abandon) {
+                                              Abandon abandon,
+                                              session::worker_group::world_stop& stopped) {
     net::steady_timer timer(co_await net::asio::this_coro::executor);
     while (!done()) {
         // The admin may hang up, or another one may undo what this waits for (RESUME
@@ -55,13 +63,18 @@ net::awaitable<bool> console_impl::wait_until(session::client_session& client, D
         }
         timer.expires_after(std::chrono::milliseconds(50));
         net::error_code ec;
+        stopped.end();  // the other workers run while this one waits
         co_await timer.async_wait(net::asio::redirect_error(net::use_awaitable, ec));
+        stopped = co_await stop_world();
     }
     co_return true;
 }
 
 net::awaitable<bool> console_impl::execute(session::client_session& client, std::string query,
                                            protocol::byte_buffer& out) {
+    // Every command reads or changes all workers: the others wait until it is done (or
+    // until it waits, in PAUSE, WAIT_CLOSE and SUSPEND).
+    auto stopped = co_await stop_world();
     auto cmd = parse_command(query);
     if (!cmd) {
         error(out, syntax_error, fmt::format("invalid command '{}', use SHOW HELP;", query));
@@ -102,8 +115,8 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         if (db.empty() || pooler_.cfg().find_database(db) != nullptr) {
             return true;
         }
-        for (const auto& [key, p] : pooler_.pools()) {
-            if (key.first == db) {
+        for (const auto& name : pooler_.database_names()) {
+            if (name == db) {
                 return true;
             }
         }
@@ -127,7 +140,8 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         }
         log::info("SET {} = {} (admin console, user {})", arg, cmd->value, client.user());
         auto users = pooler_.users_ptr();
-        pooler_.reload(std::move(cfg), std::move(users));
+        std::shared_ptr<const config::config> fresh = std::move(cfg);
+        each([&](session::pooler& w) { w.reload(fresh, users); });
         protocol::append_command_complete(out, fmt::format("SET {}={}", arg, cmd->value));
         co_return true;
     }
@@ -148,10 +162,11 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
             co_return true;
         }
         log::info("PAUSE {} (admin console)", arg.empty() ? "(all)" : arg);
-        pooler_.pause(arg);
+        each([&](session::pooler& w) { w.pause(arg); });
         // PAUSE answers once every server of the database is released and closed.
         const bool drained = co_await wait_until(
-            client, [&] { return pooler_.drained(arg); }, [&] { return !pooler_.is_paused(arg); });
+            client, [&] { return all([&](session::pooler& w) { return w.drained(arg); }); },
+            [&] { return !pooler_.is_paused(arg); }, stopped);
         if (!drained) {
             error(out, syntax_error, "PAUSE cancelled: RESUME was run before it completed");
             co_return true;
@@ -182,7 +197,7 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
             co_return true;
         }
         log::info("RESUME {} (admin console)", arg.empty() ? "(all)" : arg);
-        pooler_.resume(arg);
+        each([&](session::pooler& w) { w.resume(arg); });
         protocol::append_command_complete(out, "RESUME");
         co_return true;
     }
@@ -190,7 +205,7 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         if (!need_database()) {
             co_return true;
         }
-        pooler_.set_disabled(arg, verb == "DISABLE");
+        each([&](session::pooler& w) { w.set_disabled(arg, verb == "DISABLE"); });
         log::info("{} {} (admin console)", verb, arg);
         protocol::append_command_complete(out, verb);
         co_return true;
@@ -199,7 +214,7 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
         if (!known_database(arg)) {
             co_return true;
         }
-        pooler_.reconnect(arg);
+        each([&](session::pooler& w) { w.reconnect(arg); });
         protocol::append_command_complete(out, "RECONNECT");
         co_return true;
     }
@@ -208,7 +223,9 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
             co_return true;
         }
         if (!co_await wait_until(
-                client, [&] { return pooler_.none_close_needed(arg); }, [] { return false; })) {
+                client,
+                [&] { return all([&](session::pooler& w) { return w.none_close_needed(arg); }); },
+                [] { return false; }, stopped)) {
             co_return false;  // the admin left
         }
         protocol::append_command_complete(out, "WAIT_CLOSE");
@@ -219,7 +236,7 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
             co_return true;
         }
         log::info("KILL {} (admin console)", arg.empty() ? "(all)" : arg);
-        pooler_.kill(arg);
+        each([&](session::pooler& w) { w.kill(arg); });
         protocol::append_command_complete(out, "KILL");
         co_return true;
     }
@@ -231,7 +248,7 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
                   "KILL_CLIENT needs a client id (the id column of SHOW CLIENTS)");
             co_return true;
         }
-        if (!pooler_.kill_client(id)) {
+        if (all([&](session::pooler& w) { return !w.kill_client(id); })) {
             error(out, object_not_found, "client not found");
             co_return true;
         }
@@ -240,30 +257,33 @@ net::awaitable<bool> console_impl::execute(session::client_session& client, std:
     }
     if (verb == "SUSPEND" && !cmd->has_argument) {
         log::info("SUSPEND (admin console)");
-        pooler_.suspend();
+        each([](session::pooler& w) { w.suspend(); });
         // Answer once every buffer is flushed, or after suspend_timeout at the latest.
         const auto deadline = std::chrono::steady_clock::now() + pooler_.settings().suspend_timeout;
         co_await wait_until(
             client,
             [&] {
-                return pooler_.buffers_flushed() || std::chrono::steady_clock::now() >= deadline;
+                return all([](session::pooler& w) { return w.buffers_flushed(); }) ||
+                       std::chrono::steady_clock::now() >= deadline;
             },
-            [] { return false; });
+            [] { return false; }, stopped);
         protocol::append_command_complete(out, "SUSPEND");
         co_return true;
     }
     if (verb == "SHUTDOWN") {
         if (!cmd->has_argument) {
             log::info("SHUTDOWN (admin console): exiting now");
-            pooler_.shutdown(session::shutdown_mode::none);
+            each([](session::pooler& w) { w.shutdown(session::shutdown_mode::none); });
             co_return false;
         }
         if (iequals(arg, "wait_for_servers") || iequals(arg, "wait_for_clients")) {
             const bool servers = iequals(arg, "wait_for_servers");
             log::info("SHUTDOWN {} (admin console)",
                       servers ? "WAIT_FOR_SERVERS" : "WAIT_FOR_CLIENTS");
-            pooler_.shutdown(servers ? session::shutdown_mode::wait_for_servers
-                                     : session::shutdown_mode::wait_for_clients);
+            each([&](session::pooler& w) {
+                w.shutdown(servers ? session::shutdown_mode::wait_for_servers
+                                   : session::shutdown_mode::wait_for_clients);
+            });
             protocol::append_command_complete(out, "SHUTDOWN");
             co_return true;
         }

@@ -19,9 +19,11 @@ struct db_usage {
 
 std::map<std::string, db_usage> usage_by_database(pooler& p) {
     std::map<std::string, db_usage> u;
-    for (const auto& [key, pool] : p.pools()) {
-        u[key.first].servers += pool->server_count();
-        u[key.first].clients += pool->client_count();
+    for (auto* w : p.all_workers()) {
+        for (const auto& [key, pool] : w->pools()) {
+            u[key.first].servers += pool->server_count();
+            u[key.first].clients += pool->client_count();
+        }
     }
     return u;
 }
@@ -54,8 +56,10 @@ void show_databases(pooler& p, byte_buffer& out) {
         data_row_writer row{out};
         if (name == "pgbouncer") {
             std::uint64_t admins = 0;
-            for (const auto& c : p.clients()) {
-                admins += c.is_admin() && c.logged_in() ? 1 : 0;
+            for (auto* w : p.all_workers()) {
+                for (const auto& c : w->clients()) {
+                    admins += c.is_admin() && c.logged_in() ? 1 : 0;
+                }
             }
             row.text(name);
             row.null();
@@ -127,15 +131,19 @@ void show_users(pooler& p, byte_buffer& out) {
         users.insert(u.name);
     }
     std::map<std::string, std::uint64_t> servers;
-    for (const auto& [key, pool] : p.pools()) {
-        users.insert(key.second);
-        servers[key.second] += pool->server_count();
+    for (auto* w : p.all_workers()) {
+        for (const auto& [key, pool] : w->pools()) {
+            users.insert(key.second);
+            servers[key.second] += pool->server_count();
+        }
     }
     std::map<std::string, std::uint64_t> clients;
-    for (const auto& c : p.clients()) {
-        if (c.logged_in()) {
-            users.insert(c.user());
-            ++clients[c.user()];
+    for (auto* w : p.all_workers()) {
+        for (const auto& c : w->clients()) {
+            if (c.logged_in()) {
+                users.insert(c.user());
+                ++clients[c.user()];
+            }
         }
     }
     const auto& s = p.settings();

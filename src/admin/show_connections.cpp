@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 #include <vector>
@@ -50,25 +51,32 @@ void show_pools(pooler& p, byte_buffer& out) {
                                                             "pool_mode",
                                                             "load_balance_hosts"};
     header(out, names, "ssiiiiiiiiiiiiiss");
-    std::vector<pool_row> rows;
+    // One row per pair: each worker has a share of the pool, and the row adds them up.
+    std::map<std::pair<std::string, std::string>, pool_row> merged;
     const std::int64_t now = stats::now_us();
-    for (const auto& [key, pool] : p.pools()) {
-        pool_row r;
-        r.database = key.first;
-        r.user = key.second;
-        r.cl_waiting = pool->waiting_count();
-        r.cl_active = pool->client_count() - r.cl_waiting;
-        r.sv_active = pool->active_count();
-        r.sv_idle = pool->idle_count();
-        r.sv_login = pool->login_count();
-        r.sv_tested = pool->tested_count();
-        if (const auto* w = pool->first_waiter()) {
-            r.maxwait_us = now - w->wait_started_us;
+    for (auto* worker : p.all_workers()) {
+        for (const auto& [key, pool] : worker->pools()) {
+            pool_row& r = merged[key];
+            r.database = key.first;
+            r.user = key.second;
+            const auto waiting = pool->waiting_count();
+            r.cl_waiting += waiting;
+            r.cl_active += pool->client_count() - waiting;
+            r.sv_active += pool->active_count();
+            r.sv_idle += pool->idle_count();
+            r.sv_login += pool->login_count();
+            r.sv_tested += pool->tested_count();
+            if (const auto* w = pool->first_waiter()) {
+                r.maxwait_us = std::max(r.maxwait_us, now - w->wait_started_us);
+            }
+            r.mode = config::to_string(pool->settings().mode);
+            if (const auto* db = p.cfg().find_database(key.first)) {
+                r.load_balance_hosts = db->load_balance_hosts;
+            }
         }
-        r.mode = config::to_string(pool->settings().mode);
-        if (const auto* db = p.cfg().find_database(key.first)) {
-            r.load_balance_hosts = db->load_balance_hosts;
-        }
+    }
+    std::vector<pool_row> rows;
+    for (auto& [key, r] : merged) {
         rows.push_back(std::move(r));
     }
     // The console's own pool, as PgBouncer lists it.
@@ -77,8 +85,10 @@ void show_pools(pooler& p, byte_buffer& out) {
     admin.database = "pgbouncer";
     admin.user = "pgbouncer";
     admin.mode = "statement";
-    for (const auto& c : p.clients()) {
-        admin.cl_active += c.is_admin() && c.logged_in() ? 1 : 0;
+    for (auto* w : p.all_workers()) {
+        for (const auto& c : w->clients()) {
+            admin.cl_active += c.is_admin() && c.logged_in() ? 1 : 0;
+        }
     }
     rows.push_back(std::move(admin));
     std::sort(rows.begin(), rows.end(), [](const pool_row& a, const pool_row& b) {
@@ -230,11 +240,13 @@ void server_row(data_row_writer& row, const server_connection& s, bool raw_state
 
 void show_clients(pooler& p, byte_buffer& out) {
     header(out, connection_columns, connection_types);
-    for (const auto& c : p.clients()) {
-        if (c.logged_in()) {
-            data_row_writer row{out};
-            client_row(row, c, false);
-            row.finish();
+    for (auto* w : p.all_workers()) {
+        for (const auto& c : w->clients()) {
+            if (c.logged_in()) {
+                data_row_writer row{out};
+                client_row(row, c, false);
+                row.finish();
+            }
         }
     }
     done(out);
@@ -242,11 +254,13 @@ void show_clients(pooler& p, byte_buffer& out) {
 
 void show_servers(pooler& p, byte_buffer& out) {
     header(out, connection_columns, connection_types);
-    for (const auto& s : p.servers()) {
-        if (s.state() != pool::server_state::unlinked) {
-            data_row_writer row{out};
-            server_row(row, s, false);
-            row.finish();
+    for (auto* w : p.all_workers()) {
+        for (const auto& s : w->servers()) {
+            if (s.state() != pool::server_state::unlinked) {
+                data_row_writer row{out};
+                server_row(row, s, false);
+                row.finish();
+            }
         }
     }
     done(out);
@@ -259,22 +273,26 @@ void show_sockets(pooler& p, byte_buffer& out, bool active_only) {
     std::copy(connection_columns.begin(), connection_columns.end(), names.begin());
     std::copy(socket_columns.begin(), socket_columns.end(), names.begin() + 21);
     header(out, names, fmt::format("{}iiiiiii", connection_types));
-    for (const auto& c : p.clients()) {
-        const bool busy = c.buffer().received_pos() > 0 || c.server() != nullptr;
-        if (c.logged_in() && (!active_only || busy)) {
-            data_row_writer row{out};
-            client_row(row, c, true);
-            buffer_columns(row, c.buffer());
-            row.finish();
+    for (auto* w : p.all_workers()) {
+        for (const auto& c : w->clients()) {
+            const bool busy = c.buffer().received_pos() > 0 || c.server() != nullptr;
+            if (c.logged_in() && (!active_only || busy)) {
+                data_row_writer row{out};
+                client_row(row, c, true);
+                buffer_columns(row, c.buffer());
+                row.finish();
+            }
         }
     }
-    for (const auto& s : p.servers()) {
-        const bool busy = s.buffer().received_pos() > 0 || s.client() != nullptr;
-        if (s.state() != pool::server_state::unlinked && (!active_only || busy)) {
-            data_row_writer row{out};
-            server_row(row, s, true);
-            buffer_columns(row, s.buffer());
-            row.finish();
+    for (auto* w : p.all_workers()) {
+        for (const auto& s : w->servers()) {
+            const bool busy = s.buffer().received_pos() > 0 || s.client() != nullptr;
+            if (s.state() != pool::server_state::unlinked && (!active_only || busy)) {
+                data_row_writer row{out};
+                server_row(row, s, true);
+                buffer_columns(row, s.buffer());
+                row.finish();
+            }
         }
     }
     done(out);
@@ -291,44 +309,49 @@ void show_fds(pooler& p, byte_buffer& out) {
             row.null();
         }
     };
-    for (auto& c : p.clients()) {
-        if (!c.logged_in()) {
-            continue;
+    for (auto* w : p.all_workers()) {
+        for (auto& c : w->clients()) {
+            if (!c.logged_in()) {
+                continue;
+            }
+            auto [addr, port] = c.peer_address();
+            data_row_writer row{out};
+            row.number(const_cast<client_session&>(c).socket().native_handle());
+            row.text("client");
+            row.text(c.user());
+            row.text(c.database());
+            row.text(addr);
+            row.number(port);
+            row.number(0);
+            row.number(c.server() != nullptr
+                           ? const_cast<server_connection*>(c.server())->socket().native_handle()
+                           : 0);
+            nulls(row, 7);  // no session state is handed over; passwords never leave
+            row.finish();
         }
-        auto [addr, port] = c.peer_address();
-        data_row_writer row{out};
-        row.number(const_cast<client_session&>(c).socket().native_handle());
-        row.text("client");
-        row.text(c.user());
-        row.text(c.database());
-        row.text(addr);
-        row.number(port);
-        row.number(0);
-        row.number(c.server() != nullptr
-                       ? const_cast<server_connection*>(c.server())->socket().native_handle()
-                       : 0);
-        nulls(row, 7);  // no session state is handed over; passwords never leave
-        row.finish();
     }
-    for (auto& s : p.servers()) {
-        if (s.state() == pool::server_state::unlinked) {
-            continue;
+    for (auto* w : p.all_workers()) {
+        for (auto& s : w->servers()) {
+            if (s.state() == pool::server_state::unlinked) {
+                continue;
+            }
+            auto& sc = const_cast<server_connection&>(s);
+            auto [addr, port] = s.peer_address();
+            data_row_writer row{out};
+            row.number(sc.socket().native_handle());
+            row.text("server");
+            row.text(sc.pool().user());
+            row.text(sc.pool().database());
+            row.text(addr);
+            row.number(port);
+            row.number(static_cast<std::int64_t>(
+                (static_cast<std::uint64_t>(static_cast<std::uint32_t>(s.backend_key().pid))
+                 << 32) |
+                static_cast<std::uint32_t>(s.backend_key().secret)));
+            row.number(s.client() != nullptr ? s.client()->socket().native_handle() : 0);
+            nulls(row, 7);
+            row.finish();
         }
-        auto& sc = const_cast<server_connection&>(s);
-        auto [addr, port] = s.peer_address();
-        data_row_writer row{out};
-        row.number(sc.socket().native_handle());
-        row.text("server");
-        row.text(sc.pool().user());
-        row.text(sc.pool().database());
-        row.text(addr);
-        row.number(port);
-        row.number(static_cast<std::int64_t>(
-            (static_cast<std::uint64_t>(static_cast<std::uint32_t>(s.backend_key().pid)) << 32) |
-            static_cast<std::uint32_t>(s.backend_key().secret)));
-        row.number(s.client() != nullptr ? s.client()->socket().native_handle() : 0);
-        nulls(row, 7);
-        row.finish();
     }
     done(out);
 }

@@ -18,25 +18,33 @@ void show_lists(pooler& p, byte_buffer& out) {
     header(out, names, "si");
     std::uint64_t used_clients = 0;
     std::uint64_t login_clients = 0;
-    for (const auto& c : p.clients()) {
-        (c.logged_in() ? used_clients : login_clients) += 1;
+    for (auto* w : p.all_workers()) {
+        for (const auto& c : w->clients()) {
+            (c.logged_in() ? used_clients : login_clients) += 1;
+        }
     }
     std::uint64_t used_servers = 0;
-    for (const auto& s : p.servers()) {
-        used_servers += s.state() != pool::server_state::unlinked ? 1 : 0;
+    for (auto* w : p.all_workers()) {
+        for (const auto& s : w->servers()) {
+            used_servers += s.state() != pool::server_state::unlinked ? 1 : 0;
+        }
     }
     std::set<std::string> users;
     for (const auto& [name, secret] : p.users().secrets) {
         users.insert(name);
     }
-    for (const auto& [key, pool] : p.pools()) {
-        users.insert(key.second);
+    std::set<std::pair<std::string, std::string>> pools;  // one per pair, however many workers
+    for (auto* w : p.all_workers()) {
+        for (const auto& [key, pool] : w->pools()) {
+            users.insert(key.second);
+            pools.insert(key);
+        }
     }
     const std::pair<std::string_view, std::uint64_t> rows[] = {
         {"databases", p.database_names().size() + 1},  // + the console's "pgbouncer"
         {"users", users.size()},
         {"peers", p.cfg().peers.size()},
-        {"pools", p.pools().size() + 1},
+        {"pools", pools.size() + 1},
         {"peer_pools", 0},
         {"free_clients", 0},  // nothing is cached: a closed connection's memory is freed
         {"used_clients", used_clients},
@@ -63,14 +71,20 @@ void show_mem(pooler& p, byte_buffer& out) {
     header(out, names, "siiii");
     std::uint64_t clients = 0;
     std::uint64_t buffers = 0;  // idle clients give theirs back (client_session::park)
-    for (const auto& c : p.clients()) {
-        ++clients;
-        buffers += c.buffer().holds_memory() ? 1 : 0;
+    for (auto* w : p.all_workers()) {
+        for (const auto& c : w->clients()) {
+            ++clients;
+            buffers += c.buffer().holds_memory() ? 1 : 0;
+        }
     }
     std::uint64_t servers = 0;
-    for (const auto& s : p.servers()) {
-        ++servers;
-        buffers += s.buffer().holds_memory() ? 1 : 0;
+    std::uint64_t pools = 0;
+    for (auto* w : p.all_workers()) {
+        for (const auto& s : w->servers()) {
+            ++servers;
+            buffers += s.buffer().holds_memory() ? 1 : 0;
+        }
+        pools += w->pools().size();
     }
     const std::uint64_t buffer =
         static_cast<std::uint64_t>(p.settings().pkt_buf < 4096 ? 4096 : p.settings().pkt_buf);
@@ -84,7 +98,7 @@ void show_mem(pooler& p, byte_buffer& out) {
         {"db_cache", sizeof(config::database_entry), p.cfg().databases.size()},
         {"peer_cache", sizeof(config::peer_entry), p.cfg().peers.size()},
         {"peer_pool_cache", 0, 0},
-        {"pool_cache", sizeof(session::backend_pool), p.pools().size()},
+        {"pool_cache", sizeof(session::backend_pool), pools},
         {"outstanding_request_cache", 0, 0},
         {"server_cache", sizeof(server_connection), servers},
         {"client_cache", sizeof(client_session), clients},

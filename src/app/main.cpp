@@ -7,6 +7,7 @@
 #include <sabakan/core/version.hpp>
 #include <sabakan/net/asio.hpp>
 #include <sabakan/session/pooler.hpp>
+#include <sabakan/session/worker_group.hpp>
 
 #include <fcntl.h>
 #include <grp.h>
@@ -22,6 +23,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -222,16 +225,26 @@ int main(int argc, char** argv) {
     }
     ::pthread_sigmask(SIG_BLOCK, &handled, &saved);
 
-    // One thread runs every socket, so the reactor's per-socket locks are skipped (about 6%
-    // of the instructions per transaction). The scheduler keeps its lock: the resolver
-    // posts its results from a thread of its own.
-    net::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
-    session::pooler pooler(io, cfg, users);
-    pooler.set_config_source(opts.config_file, lo);
-    admin::console_impl console(pooler);
-    pooler.set_console(&console);
+    const int workers = s.workers > 0
+                            ? s.workers
+                            : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    session::worker_group group(workers);
+    std::vector<std::unique_ptr<session::pooler>> poolers;
+    std::vector<std::unique_ptr<admin::console_impl>> consoles;
+    for (int i = 0; i < workers; ++i) {
+        poolers.push_back(std::make_unique<session::pooler>(group.io(i), cfg, users));
+        auto& p = *poolers.back();
+        p.set_config_source(opts.config_file, lo);
+        consoles.push_back(std::make_unique<admin::console_impl>(p));
+        p.set_console(consoles.back().get());
+        p.join(group, i);
+    }
+    session::pooler& pooler = *poolers.front();
     try {
         pooler.listen();
+        for (int i = 1; i < workers; ++i) {
+            poolers[static_cast<std::size_t>(i)]->share_listeners(pooler);
+        }
     } catch (const std::exception& e) {
         log::emit(log::level::fatal, "{}", e.what());
         if (opts.quiet) {
@@ -267,7 +280,19 @@ int main(int argc, char** argv) {
         pidfile.close();
     }
 
-    net::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    // Signals arrive on the first worker; what they do applies to every worker, with the
+    // others stopped meanwhile.
+    auto everywhere = [&](auto action) {
+        net::asio::co_spawn(
+            group.io(0),
+            [&group, &poolers, action]() -> net::awaitable<void> {
+                auto stopped = co_await group.stop_world(0);
+                action(poolers);
+            },
+            net::asio::detached);
+    };
+    using all_poolers = std::vector<std::unique_ptr<session::pooler>>;
+    net::asio::signal_set signals(group.io(0), SIGINT, SIGTERM, SIGHUP);
     signals.add(SIGQUIT);
     signals.add(SIGUSR1);
     signals.add(SIGUSR2);
@@ -279,39 +304,58 @@ int main(int argc, char** argv) {
         switch (sig) {
             case SIGHUP:
                 log::info("got SIGHUP, reloading the configuration");
-                pooler.reload_from_file();
+                everywhere([](all_poolers& ps) { ps.front()->reload_from_file(); });
                 break;
             case SIGUSR1:
                 if (!pooler.suspended() && !pooler.is_paused("")) {
                     log::info("got SIGUSR1, pausing all databases");
-                    pooler.pause("");
+                    everywhere([](all_poolers& ps) {
+                        for (auto& p : ps) {
+                            p->pause("");
+                        }
+                    });
                 }
                 break;
             case SIGUSR2:
                 if (pooler.shutting_down() == session::shutdown_mode::none) {
                     log::info("got SIGUSR2, resuming");
-                    pooler.resume("");
+                    everywhere([](all_poolers& ps) {
+                        for (auto& p : ps) {
+                            p->resume("");
+                        }
+                    });
                 }
                 break;
             case SIGINT:
-            case SIGTERM:
+            case SIGTERM: {
                 // A second one, or one during SUSPEND, means: now.
+                auto mode = sig == SIGINT ? session::shutdown_mode::wait_for_servers
+                                          : session::shutdown_mode::wait_for_clients;
                 if (pooler.shutting_down() != session::shutdown_mode::none || pooler.suspended()) {
                     log::info("got signal {} again, exiting now", sig);
-                    pooler.shutdown(session::shutdown_mode::none);
-                    return;
-                }
-                if (sig == SIGINT) {
+                    mode = session::shutdown_mode::none;
+                } else if (sig == SIGINT) {
                     log::info("got SIGINT, shutting down once servers are released");
-                    pooler.shutdown(session::shutdown_mode::wait_for_servers);
                 } else {
                     log::info("got SIGTERM, shutting down once clients have left");
-                    pooler.shutdown(session::shutdown_mode::wait_for_clients);
+                }
+                everywhere([mode](all_poolers& ps) {
+                    for (auto& p : ps) {
+                        p->shutdown(mode);
+                    }
+                });
+                if (mode == session::shutdown_mode::none) {
+                    return;
                 }
                 break;
+            }
             default:  // SIGQUIT
                 log::info("got signal {}, exiting now", sig);
-                pooler.shutdown(session::shutdown_mode::none);
+                everywhere([](all_poolers& ps) {
+                    for (auto& p : ps) {
+                        p->shutdown(session::shutdown_mode::none);
+                    }
+                });
                 return;
         }
         signals.async_wait(on_signal);
@@ -319,8 +363,9 @@ int main(int argc, char** argv) {
     signals.async_wait(on_signal);
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 
-    log::info("sabakan {} started (pid {})", SABAKAN_VERSION, ::getpid());
-    io.run();
+    log::info("sabakan {} started (pid {}, {} worker{})", SABAKAN_VERSION, ::getpid(), workers,
+              workers == 1 ? "" : "s");
+    group.run();
     if (!s.pidfile.empty()) {
         ::unlink(s.pidfile.c_str());
     }

@@ -173,6 +173,8 @@ constexpr key_spec table[] = {
         k.null_default = true;
         return k;
     }(),
+    // sabakan's own: PgBouncer has one thread.
+    startup_only(number("workers", &s::workers, 0, 256)),
 };
 
 constexpr std::array<std::string_view, std::size(table)> key_names = [] {

@@ -91,8 +91,8 @@ void server_pool::publish() noexcept {
         shown_idle_ = idle;
         budget_->set_idle(worker_, idle);
     }
-    // Clients the logins and checks under way will serve need nothing from elsewhere.
-    const bool waiting = waiting_.size() > login_.size() + tested_.size();
+    // Clients the logins, checks and asks under way will serve need nothing from elsewhere.
+    const bool waiting = uncovered() > 0;
     if (waiting != shown_waiting_) {
         shown_waiting_ = waiting;
         budget_->set_waiting(worker_, waiting);
@@ -113,10 +113,13 @@ bool server_pool::offer(server_slot& s) {
 }
 
 void server_pool::ask_elsewhere() {
-    if (!budget_->shared() || paused_ || waiting_.size() <= login_.size() + tested_.size()) {
+    if (!budget_->shared() || paused_ || uncovered() == 0) {
         return;
     }
+    // An idle server elsewhere is cheaper than a new login, and keeps the backends few.
     if (const int w = budget_->worker_idle(worker_); w >= 0) {
+        ++asked_;
+        publish();
         connector_.ask_for_server(*this, w);
     }
 }
@@ -141,16 +144,15 @@ server_slot* server_pool::acquire(waiter& w) {
     // server_login_retry: the backend just refused a login and no server is up or coming;
     // fail now with the reason instead of queueing for a login that will not be tried.
     now = now != 0 ? now : stats::now_us();  // only when the client has to wait
-    if (login_failed_us_ != 0 && active_.empty() && login_.empty() && tested_.empty() && !paused_ &&
-        in_login_retry(now)) {
+    if (active_.empty() && login_.empty() && tested_.empty() && !paused_ && in_login_retry(now)) {
         w.wake(nullptr);
         return nullptr;
     }
     w.wait_started_us = now;
     waiting_.push_back(w);
     publish();
-    open_for_waiters();
     ask_elsewhere();
+    open_for_waiters();
     return nullptr;
 }
 
@@ -175,19 +177,19 @@ bool server_pool::may_open_now(std::int64_t now_us, bool for_waiter) {
 }
 
 void server_pool::open_for_waiters() {
-    // One new server per waiter not already covered by a login or a check in progress.
-    if (paused_ || waiting_.size() <= login_.size() + tested_.size()) {
+    // One new server per waiter not already covered by a login, check or ask in progress.
+    if (paused_ || uncovered() == 0) {
         return;
     }
     const std::int64_t now = stats::now_us();
-    while (waiting_.size() > login_.size() + tested_.size() && budget_->try_take(capacity(now))) {
+    // The limits are asked before a place is taken, as they count the places taken.
+    while (uncovered() > 0 && total_servers() < capacity(now) && may_open_now(now, true) &&
+           budget_->try_take(capacity(now))) {
         const auto before = login_.size();
-        if (may_open_now(now, true)) {
-            connector_.open_server(*this);
-        }
+        connector_.open_server(*this);
         if (login_.size() == before) {
             budget_->give_back();
-            break;  // limits or the connector did not allow one
+            break;  // the connector could not start one
         }
     }
 }
@@ -252,8 +254,8 @@ void server_pool::resume() {
         w.wake(&s);
     }
     publish();
-    open_for_waiters();
     ask_elsewhere();
+    open_for_waiters();
 }
 
 void server_pool::add_login(server_slot& s) {
@@ -270,16 +272,14 @@ release_outcome server_pool::check_done(server_slot& s) {
 
 release_outcome server_pool::login_done(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::login);
-    last_error_.clear();
-    login_failed_us_ = 0;
+    budget_->reset_login_failure();
     move(s, server_state::active);
     return release(s);
 }
 
 void server_pool::login_failed(server_slot& s, std::string error) {
     move(s, server_state::unlinked);
-    last_error_ = std::move(error);
-    login_failed_us_ = stats::now_us();
+    budget_->login_failed(stats::now_us(), std::move(error));
     // The backend is down or refuses us: tell the waiters now rather than let them queue
     // until query_wait_timeout; but not while a server in use will come back to serve them
     // (a login refused near max_connections), nor those that logins still under way will
@@ -287,7 +287,7 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     if (!active_.empty()) {
         return;
     }
-    while (waiting_.size() > login_.size() + tested_.size()) {
+    while (uncovered() > 0) {
         waiter& w = waiting_.back();
         waiting_.pop_back();
         publish();
@@ -309,14 +309,12 @@ server_slot* server_pool::maintain(std::int64_t now_us) {
             return &s;
         }
     }
-    open_for_waiters();  // the reserve, the end of login retry, or a db/user limit freed
     ask_elsewhere();     // in case a flag was missed: at worst a sweep late
+    open_for_waiters();  // the reserve, the end of login retry, or a db/user limit freed
     const auto min = static_cast<std::size_t>(settings_.min_pool_size);
-    while (total_servers() < min && budget_->try_take(min)) {
+    while (total_servers() < min && may_open_now(now_us, false) && budget_->try_take(min)) {
         const auto before = login_.size();
-        if (may_open_now(now_us, false)) {
-            connector_.open_server(*this);
-        }
+        connector_.open_server(*this);
         if (login_.size() == before) {
             budget_->give_back();
             break;
@@ -367,8 +365,16 @@ release_outcome server_pool::adopt(server_slot& s, std::int64_t created_us) {
     SABAKAN_ASSERT(s.state_ == server_state::unlinked);
     s.generation_ = generation_;
     s.created_us_ = created_us;
+    asked_ -= asked_ > 0 ? 1 : 0;  // an answer, or a server offered unasked
     move(s, server_state::active);
     return release(s);
+}
+
+void server_pool::ask_refused() {
+    asked_ -= asked_ > 0 ? 1 : 0;
+    publish();
+    open_for_waiters();  // not another ask at once: the sweep asks again if need be
+    fail_hopeless_waiters();
 }
 
 bool server_pool::give_idle_to(int worker) {

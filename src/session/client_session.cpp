@@ -13,6 +13,7 @@
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
+#include <sabakan/session/worker_group.hpp>
 
 #include "address.hpp"
 
@@ -921,21 +922,31 @@ net::awaitable<bool> client_session::forward() {
 }
 
 net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
-    client_session* target = owner_.find_client(key);
+    if (const int w = owner_.worker_of(key); w != owner_.worker_index()) {
+        // The key's client lives on another worker: the cancel is carried out there.
+        pooler& other = owner_.group()->worker(w);
+        co_await asio::co_spawn(other.io(), send_cancel(other, key, id_), net::use_awaitable);
+        co_return;
+    }
+    co_await send_cancel(owner_, key, id_);
+}
+
+net::awaitable<void> client_session::send_cancel(pooler& owner, protocol::cancel_key key,
+                                                 std::uint64_t requester) {
+    client_session* target = owner.find_client(key);
     if (target == nullptr || target->server_ == nullptr || target->server_->closed()) {
         co_return;  // nothing running for that key: nothing to cancel
     }
     auto server = target->server_;
     // The socket and the flag are shared with the deadline's handler, which may run after
     // this task has ended (both completed in the same turn of the event loop).
-    auto sock = std::make_shared<net::stream_socket>(owner_.io());
+    auto sock = std::make_shared<net::stream_socket>(owner.io());
     auto timed_out = std::make_shared<bool>(false);
     net::stream_socket& s = *sock;
     // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
     // hung server cannot pile up cancel connections.
-    net::steady_timer deadline(owner_.io());
-    if (const auto limit = owner_.settings().cancel_wait_timeout;
-        limit > config::duration::zero()) {
+    net::steady_timer deadline(owner.io());
+    if (const auto limit = owner.settings().cancel_wait_timeout; limit > config::duration::zero()) {
         deadline.expires_after(limit);
         deadline.async_wait([sock, timed_out](const error_code& e) {
             if (!e) {
@@ -948,12 +959,13 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
     error_code ec;
     co_await s.async_connect(server->endpoint(), asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
-        log::warning("C-{}: could not connect to send a cancel request: {}", id_, ec.message());
+        log::warning("C-{}: could not connect to send a cancel request: {}", requester,
+                     ec.message());
         co_return;
     }
     // While connecting, the query may have ended and the server gone to another client,
     // whose query must not be cancelled instead.
-    target = owner_.find_client(key);
+    target = owner.find_client(key);
     if (target == nullptr || target->server_ != server) {
         co_return;
     }
@@ -967,7 +979,7 @@ net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
         log::warning(
             "C-{}: cancel request given up after cancel_wait_timeout: the server did not "
             "finish it in time",
-            id_);
+            requester);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
+#include <sabakan/session/worker_group.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,10 +17,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <system_error>
+#include <tuple>
 
 namespace sabakan::session {
 
@@ -71,6 +74,114 @@ pooler::~pooler() {
     }
     clients_.clear();
     servers_.clear();
+}
+
+void pooler::join(worker_group& g, int worker) {
+    group_ = &g;
+    worker_ = worker;
+    tally_ = &g.tally();
+    g.add(*this, worker);
+    if (worker != 0) {
+        stats_timer_.cancel();  // the first worker keeps the statistics for all
+    }
+}
+
+std::vector<pooler*> pooler::all_workers() {
+    if (group_ == nullptr) {
+        return {this};
+    }
+    return group_->poolers();
+}
+
+std::uint64_t pooler::next_connection_id() noexcept {
+    static std::atomic<std::uint64_t> ids{0};
+    return ids.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+const std::map<std::string, stats::counters>& pooler::averages_by_database() const noexcept {
+    return group_ != nullptr ? group_->worker(0).averages_ : averages_;
+}
+
+const stats::counters& pooler::averages_total() const noexcept {
+    return group_ != nullptr ? group_->worker(0).averages_total_ : averages_total_;
+}
+
+void pooler::hand_over(pool::server_slot& s, int worker) {
+    static_cast<server_connection&>(s).move_to(worker);
+}
+
+void pooler::ask_for_server(pool::server_pool& p, int worker) {
+    pooler& target = group_->worker(worker);
+    asio::post(group_->io(worker), [&target, db = p.database(), user = p.user(), to = worker_] {
+        target.give_server(db, user, to);
+    });
+}
+
+void pooler::give_server(const std::string& database, const std::string& user, int to) {
+    auto it = pools_.find(std::make_pair(database, user));
+    if (it != pools_.end() && it->second->give_idle_to(to)) {
+        return;
+    }
+    send_refusal(to, database, user);
+}
+
+void pooler::send_refusal(int worker, const std::string& database, const std::string& user) {
+    // None idle after all (another took it): the asker opens one, or asks elsewhere.
+    pooler& asker = group_->worker(worker);
+    asio::post(group_->io(worker), [&asker, database, user] {
+        if (auto p = asker.pools_.find(std::make_pair(database, user)); p != asker.pools_.end()) {
+            p->second->ask_refused();
+        }
+    });
+}
+
+void pooler::send_server(int worker, moving_server m) {
+    pooler& target = group_->worker(worker);
+    asio::post(group_->io(worker),
+               [&target, m = std::move(m)]() mutable { target.adopt_server(std::move(m)); });
+}
+
+void pooler::adopt_server(moving_server m) {
+    // The pool exists: this worker asked for the server, or queued clients for it.
+    auto it = pools_.find(std::make_pair(m.database, m.user));
+    if (it == pools_.end() || exiting_) {
+        ::close(m.fd);
+        group_->budget(m.database, m.user)->give_back();
+        return;
+    }
+    log::debug("S-{}: arrives from another worker", m.id);
+    backend_pool& p = *it->second;
+    const std::int64_t created = m.created_us;
+    auto s = std::make_shared<server_connection>(*this, p, std::move(m));
+    s->start_adopted(created);
+}
+
+int pooler::worker_of(protocol::cancel_key key) const noexcept {
+    if (group_ == nullptr) {
+        return 0;
+    }
+    return static_cast<int>(static_cast<std::uint32_t>(key.pid) %
+                            static_cast<std::uint32_t>(group_->size()));
+}
+
+void pooler::share_listeners(pooler& first) {
+    auto spawn = [this](auto& acc, bool is_unix) {
+        asio::co_spawn(io_, accept_loop(acc, is_unix), asio::detached);
+    };
+    // Each worker waits on its own copy of the listening socket; the kernel gives a new
+    // connection to whichever accepts first.
+    for (auto& a : first.tcp_acceptors_) {
+        auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
+        acc->assign(a->local_endpoint().protocol(), ::dup(a->native_handle()));
+        tcp_acceptors_.push_back(std::move(acc));
+        spawn(*tcp_acceptors_.back(), false);
+    }
+    for (auto& a : first.unix_acceptors_) {
+        auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
+        acc->assign(asio::local::stream_protocol(), ::dup(a->native_handle()));
+        unix_acceptors_.push_back(std::move(acc));
+        spawn(*unix_acceptors_.back(), true);
+    }
 }
 
 std::shared_ptr<const auth::userlist> pooler::load_users(const config::config& cfg) {
@@ -162,8 +273,9 @@ std::string_view pooler::admit_client(const std::string& database, const std::st
     const int max_user = u != nullptr && u->max_user_client_connections > 0
                              ? u->max_user_client_connections
                              : s.max_user_client_connections;
-    int& of_db = clients_of_db_[database];
-    int& of_user = clients_of_user_[user];
+    std::lock_guard lock(tally_->mutex);
+    int& of_db = tally_->of_db[database];
+    int& of_user = tally_->of_user[user];
     if (max_db > 0 && of_db >= max_db) {
         return "max_db_client_connections";
     }
@@ -176,11 +288,12 @@ std::string_view pooler::admit_client(const std::string& database, const std::st
 }
 
 void pooler::client_left(const std::string& database, const std::string& user) {
-    if (auto it = clients_of_db_.find(database); it != clients_of_db_.end() && --it->second <= 0) {
-        clients_of_db_.erase(it);
+    std::lock_guard lock(tally_->mutex);
+    if (auto it = tally_->of_db.find(database); it != tally_->of_db.end() && --it->second <= 0) {
+        tally_->of_db.erase(it);
     }
-    if (auto it = clients_of_user_.find(user); it != clients_of_user_.end() && --it->second <= 0) {
-        clients_of_user_.erase(it);
+    if (auto it = tally_->of_user.find(user); it != tally_->of_user.end() && --it->second <= 0) {
+        tally_->of_user.erase(it);
     }
 }
 
@@ -195,12 +308,17 @@ bool pooler::may_open(const pool::server_pool& p, bool for_waiter) {
     if (max_db <= 0 && max_user <= 0) {
         return true;  // the usual case: only pool_size bounds the pool
     }
+    const bool several = group_ != nullptr && group_->size() > 1;
     auto within = [&] {
         std::size_t of_db = 0;
         std::size_t of_user = 0;
-        for (const auto& [key, other] : pools_) {
-            of_db += key.first == p.database() ? other->server_count() : 0;
-            of_user += key.second == p.user() ? other->server_count() : 0;
+        if (several) {
+            std::tie(of_db, of_user) = group_->servers_of(p.database(), p.user());
+        } else {
+            for (const auto& [key, other] : pools_) {
+                of_db += key.first == p.database() ? other->server_count() : 0;
+                of_user += key.second == p.user() ? other->server_count() : 0;
+            }
         }
         const bool db_ok = max_db <= 0 || of_db < static_cast<std::size_t>(max_db);
         const bool user_ok = max_user <= 0 || of_user < static_cast<std::size_t>(max_user);
@@ -215,18 +333,38 @@ bool pooler::may_open(const pool::server_pool& p, bool for_waiter) {
     }
     // At the limit: an idle server of another pool that shares it gives way, so that one
     // pool's idle servers cannot starve another's clients (as PgBouncer evicts).
+    if (make_room(p.database(), p.user(), db_ok, user_ok)) {
+        auto [now_db_ok, now_user_ok] = within();
+        return now_db_ok && now_user_ok;
+    }
+    if (several) {
+        // None here: the other workers close one each, if they have one, and the sweep
+        // opens this pool's server in the room made.
+        for (int w = 0; w < group_->size(); ++w) {
+            if (w == worker_) {
+                continue;
+            }
+            pooler& other = group_->worker(w);
+            asio::post(group_->io(w), [&other, db = p.database(), user = p.user(), db_ok, user_ok] {
+                other.make_room(db, user, db_ok, user_ok);
+            });
+        }
+    }
+    return false;
+}
+
+bool pooler::make_room(const std::string& database, const std::string& user, bool db_ok,
+                       bool user_ok) {
     for (auto& [key, other] : pools_) {
         // Only a pool that shares every limit now reached: closing its server frees room.
-        const bool shares =
-            (db_ok || key.first == p.database()) && (user_ok || key.second == p.user());
-        if (other.get() == &p || !shares) {
+        const bool shares = (db_ok || key.first == database) && (user_ok || key.second == user);
+        if ((key.first == database && key.second == user) || !shares) {
             continue;
         }
         if (auto* slot = other->pop_idle()) {
             static_cast<server_connection*>(slot)->close(
                 "closed to make room under max_db_connections/max_user_connections");
-            auto [now_db_ok, now_user_ok] = within();
-            return now_db_ok && now_user_ok;
+            return true;
         }
     }
     return false;
@@ -280,8 +418,11 @@ backend_pool* pooler::pool_for(std::string_view database, std::string_view user)
     if (auto it = pools_.find(key); it != pools_.end()) {
         return it->second.get();
     }
-    auto p = std::make_unique<backend_pool>(key.first, key.second, settings_for(*db, server_user),
-                                            *this, target_for(*db, database, server_user));
+    pool::pool_budget* budget =
+        group_ != nullptr && group_->size() > 1 ? group_->budget(key.first, key.second) : nullptr;
+    auto p =
+        std::make_unique<backend_pool>(key.first, key.second, settings_for(*db, server_user), *this,
+                                       target_for(*db, database, server_user), budget, worker_);
     if (is_paused(database)) {
         p->pause();
     }
@@ -356,7 +497,9 @@ bool pooler::reload_from_file() {
         if (!log::configure(lo, &error)) {
             log::error("{} (check logfile in {}); still logging where it did", error, config_path_);
         }
-        reload(std::move(fresh), std::move(fresh_users));
+        for (pooler* w : all_workers()) {
+            w->reload(fresh, fresh_users);
+        }
         log::info("configuration reloaded from {}", config_path_);
         return true;
     } catch (const std::exception& e) {
@@ -563,9 +706,18 @@ std::vector<std::string> pooler::database_names() const {
             names.push_back(db.name);
         }
     }
-    for (const auto& [key, p] : pools_) {
-        if (std::find(names.begin(), names.end(), key.first) == names.end()) {
-            names.push_back(key.first);  // made through the "*" entry
+    auto add = [&](const pooler& w) {
+        for (const auto& [key, p] : w.pools_) {
+            if (std::find(names.begin(), names.end(), key.first) == names.end()) {
+                names.push_back(key.first);  // made through the "*" entry
+            }
+        }
+    };
+    if (group_ == nullptr) {
+        add(*this);
+    } else {
+        for (const pooler* w : group_->poolers()) {
+            add(*w);
         }
     }
     return names;
@@ -573,10 +725,19 @@ std::vector<std::string> pooler::database_names() const {
 
 std::map<std::string, stats::counters> pooler::totals_by_database() const {
     std::map<std::string, stats::counters> out;
-    for (const auto& [key, p] : pools_) {
-        out[key.first] += p->stats();
+    auto add = [&](const pooler& w) {
+        for (const auto& [key, p] : w.pools_) {
+            out[key.first] += p->stats();
+        }
+        out["pgbouncer"] += w.admin_stats_;
+    };
+    if (group_ == nullptr) {
+        add(*this);
+    } else {
+        for (const pooler* w : group_->poolers()) {
+            add(*w);
+        }
     }
-    out["pgbouncer"] += admin_stats_;
     return out;
 }
 
@@ -587,10 +748,25 @@ void pooler::arm_stats_timer() {
     }
     stats_timer_.expires_after(period);
     stats_timer_.async_wait([this](const error_code& ec) {
-        if (!ec) {
+        if (ec) {
+            return;
+        }
+        if (group_ == nullptr || group_->size() == 1) {
             on_stats_period();
             arm_stats_timer();
+            return;
         }
+        // The totals are every worker's: read them with the others stopped.
+        asio::co_spawn(
+            io_,
+            [this]() -> net::awaitable<void> {
+                {
+                    auto stopped = co_await group_->stop_world(worker_);
+                    on_stats_period();
+                }
+                arm_stats_timer();
+            },
+            asio::detached);
     });
 }
 
@@ -731,6 +907,12 @@ protocol::cancel_key pooler::register_client(client_session* c) {
         std::memcpy(&k.pid, raw.data(), 4);
         std::memcpy(&k.secret, raw.data() + 4, 4);
         k.pid &= 0x7fffffff;  // looks like a process id to tools that print it
+        if (group_ != nullptr && group_->size() > 1) {
+            // The key names its worker, where a cancel request for it is carried out.
+            const auto n = static_cast<std::uint32_t>(group_->size());
+            const auto bits = static_cast<std::uint32_t>(k.pid) & 0x3fffffffU;
+            k.pid = static_cast<std::int32_t>(bits / n * n + static_cast<std::uint32_t>(worker_));
+        }
         if (clients_by_key_.emplace(key_bits(k), c).second) {
             return k;
         }

@@ -52,6 +52,17 @@ std::string default_unix_dir() {
     return "/tmp";
 }
 
+/// The completion handler of a server's task: an exception escaping it is logged.
+void log_task_failure(std::exception_ptr e) {
+    if (e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log::error("server connection task failed: {}", ex.what());
+        }
+    }
+}
+
 }  // namespace
 
 server_connection::server_connection(pooler& owner, backend_pool& pool)
@@ -63,6 +74,27 @@ server_connection::server_connection(pooler& owner, backend_pool& pool)
       id_(owner.next_connection_id()),
       connect_time_(std::time(nullptr)) {
     owner.add(*this);
+}
+
+server_connection::server_connection(pooler& owner, backend_pool& pool, moving_server&& from)
+    : owner_(owner),
+      pool_(pool),
+      socket_(owner.io()),
+      endpoint_(from.endpoint),
+      buf_(buffer_size(owner.settings())),
+      scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
+      key_(from.key),
+      id_(from.id),
+      logged_in_(true),
+      connect_time_(from.connect_time) {
+    owner.add(*this);
+    error_code ec;
+    socket_.assign(endpoint_.protocol(), from.fd, ec);
+    if (ec) {
+        ::close(from.fd);
+        closed_ = true;
+        close_reason_ = "could not take over a server from another worker: " + ec.message();
+    }
 }
 
 std::pair<std::string, int> server_connection::local_address() const {
@@ -101,16 +133,65 @@ server_connection::~server_connection() = default;
 
 void server_connection::start() {
     asio::co_spawn(
-        owner_.io(), [self = shared_from_this()] { return self->run(); },
-        [](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log::error("server connection task failed: {}", ex.what());
-                }
+        owner_.io(), [self = shared_from_this()] { return self->run(); }, log_task_failure);
+}
+
+void server_connection::start_adopted(std::int64_t created_us) {
+    asio::co_spawn(
+        owner_.io(),
+        [self = shared_from_this(), created_us]() -> net::awaitable<void> {
+            if (self->closed_) {
+                self->pool_.budget().give_back();
+                self->pool_.ask_refused();
+                log::warning("S-{}: {}", self->id_, self->close_reason_);
+                co_return;
             }
-        });
+            if (auto out = self->pool_.adopt(*self, created_us); pool::must_close(out)) {
+                self->close(pool::to_string(out));
+            }
+            co_await self->serve();
+        },
+        log_task_failure);
+}
+
+void server_connection::move_to(int worker) {
+    moving_to_ = worker;
+    error_code ec;
+    socket_.cancel(ec);  // a pending read ends with operation_aborted; forward() returns
+}
+
+void server_connection::finish_move() {
+    const int to = std::exchange(moving_to_, -1);
+    if (closed_ || client_ || buf_.has_unparsed()) {
+        // It spoke (an error, a notice) or closed while leaving: not fit to hand over.
+        pool_.budget().give_back();
+        closed_ = true;
+        error_code ec;
+        socket_.close(ec);
+        log::debug("S-{}: closed instead of moving to worker {}", id_, to);
+        owner_.send_refusal(to, pool_);
+        return;
+    }
+    moving_server m;
+    error_code ec;
+    m.fd = socket_.release(ec);
+    if (ec) {
+        pool_.budget().give_back();
+        closed_ = true;
+        socket_.close(ec);
+        owner_.send_refusal(to, pool_);
+        return;
+    }
+    log::debug("S-{}: moves to worker {}", id_, to);
+    m.endpoint = endpoint_;
+    m.key = key_;
+    m.id = id_;
+    m.connect_time = connect_time_;
+    m.created_us = created_us();
+    m.database = pool_.database();
+    m.user = pool_.user();
+    closed_ = true;  // this object is done; the socket lives on in the other worker
+    owner_.send_server(to, std::move(m));
 }
 
 void server_connection::attach(std::shared_ptr<client_session> c) {
@@ -135,7 +216,7 @@ void server_connection::release() {
 }
 
 void server_connection::return_to_pool() {
-    if (auto out = pool_.release(*this); out != pool::release_outcome::kept) {
+    if (auto out = pool_.release(*this); pool::must_close(out)) {
         close(pool::to_string(out));
     }
 }
@@ -262,10 +343,18 @@ net::awaitable<void> server_connection::run() {
     }
     logged_in_ = true;
     log::debug("S-{}: {}/{} new server connection", id_, pool_.database(), pool_.user());
-    if (auto out = pool_.login_done(*this); out != pool::release_outcome::kept) {
+    if (auto out = pool_.login_done(*this); pool::must_close(out)) {
         close(pool::to_string(out));
     }
+    co_await serve();
+}
+
+net::awaitable<void> server_connection::serve() {
     co_await forward();
+    if (moving_to_ >= 0) {
+        finish_move();
+        co_return;
+    }
 
     // The read loop ended: the socket is closed or broken.
     closed_ = true;
@@ -539,7 +628,7 @@ bool server_connection::consume_unlinked() {
                 }
                 if (!check) {
                     return_to_pool();
-                } else if (auto out = pool_.check_done(*this); out != pool::release_outcome::kept) {
+                } else if (auto out = pool_.check_done(*this); pool::must_close(out)) {
                     close(pool::to_string(out));
                 }
                 return !closed_;
@@ -573,11 +662,17 @@ net::awaitable<void> server_connection::forward() {
         if (owner_.suspended()) {
             co_await owner_.wait_while_suspended();  // SUSPEND: no new reads
         }
+        if (moving_to_ >= 0) {
+            co_return;
+        }
         error_code ec;
         auto space = buf_.free_space();
         auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                   asio::redirect_error(net::use_awaitable, ec));
-        if (ec || n == 0) {
+        if (ec || n == 0 || moving_to_ >= 0) {
+            if (n > 0) {
+                buf_.commit(n);  // what it said while leaving stops the move
+            }
             co_return;
         }
         buf_.commit(n);
@@ -652,7 +747,7 @@ net::awaitable<void> server_connection::forward() {
             // calls client_gone(), which decides what happens to this server.
         }
         release_if_done();
-        if (closed_) {
+        if (closed_ || moving_to_ >= 0) {
             co_return;
         }
     }

@@ -88,6 +88,7 @@ struct settings {
     int unix_socket_mode = 0777;
     std::string unix_socket_group;
     bool so_reuseport = false;
+    int workers = 0;  // sabakan's own: event-loop threads; 0 means one per core
     bool tcp_defer_accept = true;
     bool tcp_keepalive = true;
     int tcp_keepcnt = 0;

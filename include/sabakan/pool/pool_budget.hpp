@@ -8,7 +8,12 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace sabakan::pool {
 
@@ -37,6 +42,44 @@ public:
     /// Servers in every state on every worker, and those moving between workers.
     std::size_t taken() const noexcept {
         return static_cast<std::size_t>(taken_.load(std::memory_order_relaxed));
+    }
+
+    // The last login's outcome, so that server_login_retry holds on every worker.
+    void login_failed(std::int64_t now_us, std::string error) {
+        std::lock_guard lock(error_mutex_);
+        error_ = std::move(error);
+        login_failed_us_.store(now_us, std::memory_order_relaxed);
+    }
+    /// A login succeeded, or the target changed: logins may be tried at once.
+    void reset_login_failure() {
+        if (login_failed_us_.load(std::memory_order_relaxed) != 0) {
+            std::lock_guard lock(error_mutex_);
+            error_.clear();
+            login_failed_us_.store(0, std::memory_order_relaxed);
+        }
+    }
+    /// Steady µs of the last failed login; 0 when the last login succeeded.
+    std::int64_t login_failed_us() const noexcept {
+        return login_failed_us_.load(std::memory_order_relaxed);
+    }
+    std::string last_error() const {
+        std::lock_guard lock(error_mutex_);
+        return error_;
+    }
+
+    /// The parameters the pair's first server login reported, which every client of the
+    /// pair is welcomed with. Set once; later calls change nothing.
+    void set_server_params(std::vector<std::pair<std::string, std::string>> p) {
+        std::lock_guard lock(error_mutex_);
+        if (!params_set_.load(std::memory_order_relaxed)) {
+            params_ = std::move(p);
+            params_set_.store(true, std::memory_order_release);
+        }
+    }
+    bool has_server_params() const noexcept { return params_set_.load(std::memory_order_acquire); }
+    const std::vector<std::pair<std::string, std::string>>& server_params() const noexcept {
+        static const std::vector<std::pair<std::string, std::string>> none;
+        return has_server_params() ? params_ : none;
     }
 
     // Whether a worker has clients queued, or idle servers. A worker sets its own flag and
@@ -69,6 +112,11 @@ private:
 
     int workers_;
     alignas(64) std::atomic<int> taken_{0};
+    std::atomic<std::int64_t> login_failed_us_{0};
+    mutable std::mutex error_mutex_;  // guards error_, and params_ while it is set
+    std::string error_;
+    std::atomic<bool> params_set_{false};
+    std::vector<std::pair<std::string, std::string>> params_;
     std::unique_ptr<worker_flags[]> flags_;
 };
 

@@ -125,6 +125,11 @@ enum class release_outcome : std::uint8_t {
     moved,     // handed over to another worker's clients: not closed, no longer here
 };
 
+/// Whether a server that release() (or the like) returned `o` for must be closed.
+constexpr bool must_close(release_outcome o) noexcept {
+    return o != release_outcome::kept && o != release_outcome::moved;
+}
+
 /// Words for the log line of a server closed for `o`.
 std::string_view to_string(release_outcome o) noexcept;
 
@@ -164,7 +169,7 @@ public:
     /// target, RECONNECT); new logins are unaffected.
     void retire_servers() noexcept {
         ++generation_;
-        login_failed_us_ = 0;  // a new target deserves a login attempt at once
+        budget_->reset_login_failure();  // a new target deserves a login attempt at once
     }
     bool is_current(const server_slot& s) const noexcept { return s.generation_ == generation_; }
 
@@ -191,7 +196,8 @@ public:
     [[nodiscard]] release_outcome check_done(server_slot& s);
     /// In the server_login_retry window after a failed login.
     bool in_login_retry(std::int64_t now_us) const noexcept {
-        return login_failed_us_ != 0 && now_us - login_failed_us_ < settings_.server_login_retry;
+        const std::int64_t failed = budget_->login_failed_us();
+        return failed != 0 && now_us - failed < settings_.server_login_retry;
     }
 
     /// The periodic sweep's part: opens servers that limits, the reserve or the end of
@@ -208,6 +214,8 @@ public:
     [[nodiscard]] release_outcome adopt(server_slot& s, std::int64_t created_us);
     /// Another worker asked for a server: hands an idle one over if there is one.
     bool give_idle_to(int worker);
+    /// The worker asked with connector::ask_for_server() had no idle server after all.
+    void ask_refused();
     /// Servers on every worker, and those moving between them.
     std::size_t total_servers() const noexcept { return budget_->taken(); }
     pool_budget& budget() noexcept { return *budget_; }
@@ -215,7 +223,7 @@ public:
     /// Takes an idle server out (e.g. to close it); nullptr if none.
     server_slot* pop_idle() noexcept;
 
-    const std::string& last_error() const noexcept { return last_error_; }
+    std::string last_error() const { return budget_->last_error(); }
 
     std::size_t idle_count() const noexcept { return idle_.size(); }
     std::size_t active_count() const noexcept { return active_.size(); }
@@ -248,12 +256,13 @@ public:
     const stats::counters& stats() const noexcept { return stats_; }
 
     /// Parameters the first server login reported; sent to clients at login.
+    /// (Kept in the budget: one set per pair, whichever worker logged in first.)
     const std::vector<std::pair<std::string, std::string>>& server_params() const noexcept {
-        return server_params_;
+        return budget_->server_params();
     }
-    bool has_server_params() const noexcept { return !server_params_.empty(); }
+    bool has_server_params() const noexcept { return budget_->has_server_params(); }
     void set_server_params(std::vector<std::pair<std::string, std::string>> p) {
-        server_params_ = std::move(p);
+        budget_->set_server_params(std::move(p));
     }
 
 private:
@@ -276,6 +285,11 @@ private:
     /// Asks a worker with an idle server for one, when the queue is longer than the
     /// logins and checks under way will serve.
     void ask_elsewhere();
+    /// Waiters that no login, check or ask under way will serve.
+    std::size_t uncovered() const noexcept {
+        const std::size_t covered = login_.size() + tested_.size() + asked_;
+        return waiting_.size() > covered ? waiting_.size() - covered : 0;
+    }
     slot_list& list_of(server_state st) noexcept;
     void open_for_waiters();
     /// Wakes every waiter with nullptr when no server is left to serve them and login
@@ -296,16 +310,14 @@ private:
     slot_list active_;
     slot_list tested_;
     waiter_list waiting_;
-    std::string last_error_;
-    std::vector<std::pair<std::string, std::string>> server_params_;
     stats::counters stats_;
     std::size_t clients_ = 0;
     std::uint64_t generation_ = 0;
-    std::int64_t login_failed_us_ = 0;  // 0: the last login succeeded
     bool paused_ = false;
     std::unique_ptr<pool_budget> own_budget_;
     pool_budget* budget_;
     int worker_;
+    std::size_t asked_ = 0;    // ask_for_server() calls not yet answered
     bool shown_idle_ = false;  // what publish() last told the other workers
     bool shown_waiting_ = false;
 };

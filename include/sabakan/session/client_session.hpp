@@ -122,6 +122,11 @@ private:
     net::awaitable<bool> welcome_console();
     bool peer_is_own_user() const;
     net::awaitable<void> handle_cancel(protocol::cancel_key key);
+    /// Forwards a cancel request for `key` to the server of the client holding it; runs on
+    /// `owner`, the worker that gave the key out. `requester` names the cancelling
+    /// connection in the log.
+    static net::awaitable<void> send_cancel(pooler& owner, protocol::cancel_key key,
+                                            std::uint64_t requester);
     net::awaitable<void> send(protocol::byte_buffer& out);
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
                                std::string_view hint = {});

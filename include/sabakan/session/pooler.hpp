@@ -11,6 +11,7 @@
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/session/client_session.hpp>
+#include <sabakan/session/client_tally.hpp>
 #include <sabakan/session/server_connection.hpp>
 
 #include <boost/intrusive/list.hpp>
@@ -24,6 +25,8 @@
 #include <vector>
 
 namespace sabakan::session {
+
+class worker_group;
 
 /// The admin console (database "pgbouncer"): the admin layer implements it, so the session
 /// layer only knows that a query goes in and an answer comes out.
@@ -61,8 +64,9 @@ struct server_target {
 class backend_pool : public pool::server_pool {
 public:
     backend_pool(std::string database, std::string user, pool::pool_settings s, pool::connector& c,
-                 server_target target)
-        : server_pool(std::move(database), std::move(user), s, c), target_(std::move(target)) {}
+                 server_target target, pool::pool_budget* budget = nullptr, int worker = 0)
+        : server_pool(std::move(database), std::move(user), s, c, budget, worker),
+          target_(std::move(target)) {}
     const server_target& target() const noexcept { return target_; }
     void set_target(server_target t) { target_ = std::move(t); }
 
@@ -77,6 +81,33 @@ public:
     ~pooler();
 
     net::asio::io_context& io() noexcept { return io_; }
+
+    // ---- several workers ----
+    /// This pooler is worker `worker` of `g`: its pools share their budgets with the other
+    /// workers' pools, and idle servers move to where clients wait.
+    void join(worker_group& g, int worker);
+    worker_group* group() const noexcept { return group_; }
+    int worker_index() const noexcept { return worker_; }
+    /// Every pooler of the process (this one alone without a group).
+    std::vector<pooler*> all_workers();
+    /// For workers after the first: accept on copies of `first`'s listening sockets.
+    void share_listeners(pooler& first);
+    /// The worker that gave out the cancel key `key`.
+    int worker_of(protocol::cancel_key key) const noexcept;
+    /// Another worker asks for an idle server of the pool (database, user).
+    void give_server(const std::string& database, const std::string& user, int to);
+    /// A server arriving from another worker (posted there by send_server()).
+    void adopt_server(moving_server m);
+    void send_server(int worker, moving_server m);
+    /// Tells `worker` that the server it asked for (pool (database, user)) is not coming.
+    void send_refusal(int worker, const std::string& database, const std::string& user);
+    void send_refusal(int worker, const pool::server_pool& p) {
+        send_refusal(worker, p.database(), p.user());
+    }
+    /// Closes one idle server of a pool other than (database, user) that shares the
+    /// max_db_connections/max_user_connections limit the flags say is reached; false if
+    /// this worker has none.
+    bool make_room(const std::string& database, const std::string& user, bool db_ok, bool user_ok);
     const config::config& cfg() const noexcept { return *cfg_; }
     std::shared_ptr<const config::config> cfg_ptr() const noexcept { return cfg_; }
     const config::settings& settings() const noexcept { return cfg_->bouncer; }
@@ -99,8 +130,9 @@ public:
     static std::shared_ptr<const auth::userlist> load_users(const config::config& cfg);
     /// Where RELOAD and SIGHUP read from, and the log options the command line set.
     void set_config_source(std::string path, log::options base);
-    /// RELOAD/SIGHUP: re-reads the config file and auth_file and reopens the log. On any
-    /// error the running configuration stays and the log says why; returns false then.
+    /// RELOAD/SIGHUP: re-reads the config file and auth_file and reopens the log, for every
+    /// worker (so with the world stopped when there are several). On any error the running
+    /// configuration stays and the log says why; returns false then.
     bool reload_from_file();
 
     // ---- admin operations; `db` empty means every database ----
@@ -138,7 +170,7 @@ public:
     bool exiting() const noexcept { return exiting_; }
 
     /// Database names known to the config (in file order, "*" left out) and those the "*"
-    /// entry made pools for.
+    /// entry made pools for on any worker.
     std::vector<std::string> database_names() const;
     const std::map<std::pair<std::string, std::string>, std::unique_ptr<backend_pool>>& pools()
         const noexcept {
@@ -166,14 +198,14 @@ public:
     server_list& servers() noexcept { return servers_; }
     /// Counters of the admin pseudo-database.
     stats::counters& admin_stats() noexcept { return admin_stats_; }
-    /// Totals per database (SHOW STATS), admin database included.
+    /// Totals per database (SHOW STATS), admin database included, over every worker (so
+    /// with the world stopped when there are several).
     std::map<std::string, stats::counters> totals_by_database() const;
     /// Averages per database over the last complete stats period.
-    const std::map<std::string, stats::counters>& averages_by_database() const noexcept {
-        return averages_;
-    }
+    /// (The first worker computes them for all.)
+    const std::map<std::string, stats::counters>& averages_by_database() const noexcept;
     /// Averages over all databases together (SHOW TOTALS, the log_stats line).
-    const stats::counters& averages_total() const noexcept { return averages_total_; }
+    const stats::counters& averages_total() const noexcept;
 
     /// The pool for a client's (database, user), created on first use; nullptr when no
     /// [databases] entry (nor "*") matches.
@@ -182,6 +214,8 @@ public:
     void open_server(pool::server_pool& p) override;
     bool may_open(const pool::server_pool& p, bool for_waiter) override;
     void check_server(pool::server_slot& s) override;
+    void hand_over(pool::server_slot& s, int worker) override;
+    void ask_for_server(pool::server_pool& p, int worker) override;
     /// A client-side timeout (query_wait_timeout, client_idle_timeout) for `c`, µs: its
     /// login user's [users] value when set, else `pool_value` (database or global).
     std::int64_t client_timeout(const client_session& c,
@@ -195,18 +229,22 @@ public:
     void unregister_client(protocol::cancel_key key) noexcept;
     client_session* find_client(protocol::cancel_key key) const noexcept;
 
-    int client_count() const noexcept { return client_count_; }
+    /// Client connections of every worker.
+    int client_count() const noexcept {
+        return tally_->connections.load(std::memory_order_relaxed);
+    }
     /// A logged-in client of (database, user) joins; returns the name of the limit it
     /// would break (max_db_client_connections, max_user_client_connections) and then does
     /// not count it, else an empty view.
     std::string_view admit_client(const std::string& database, const std::string& user);
     void client_left(const std::string& database, const std::string& user);
-    void client_opened() noexcept { ++client_count_; }
+    void client_opened() noexcept { tally_->connections.fetch_add(1, std::memory_order_relaxed); }
     void client_closed() noexcept {
-        --client_count_;
+        tally_->connections.fetch_sub(1, std::memory_order_relaxed);
         ++closed_since_sweep_;
     }
-    std::uint64_t next_connection_id() noexcept { return ++connection_ids_; }
+    /// Unique across the process's workers.
+    static std::uint64_t next_connection_id() noexcept;
 
 private:
     pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
@@ -228,6 +266,8 @@ private:
     void arm_shutdown_check();
 
     net::asio::io_context& io_;
+    worker_group* group_ = nullptr;
+    int worker_ = 0;
     std::shared_ptr<const config::config> cfg_;
     std::shared_ptr<const auth::userlist> users_;
     std::map<std::pair<std::string, std::string>, std::unique_ptr<backend_pool>> pools_;
@@ -235,10 +275,8 @@ private:
     std::vector<std::unique_ptr<net::asio::ip::tcp::acceptor>> tcp_acceptors_;
     std::vector<std::unique_ptr<net::asio::local::stream_protocol::acceptor>> unix_acceptors_;
     std::vector<std::string> unix_socket_paths_;
-    int client_count_ = 0;
-    std::unordered_map<std::string, int> clients_of_db_;
-    std::unordered_map<std::string, int> clients_of_user_;
-    std::uint64_t connection_ids_ = 0;
+    client_tally own_tally_;
+    client_tally* tally_ = &own_tally_;  // the group's once joined
 
     console* console_ = nullptr;
     std::string config_path_;

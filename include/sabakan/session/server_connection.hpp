@@ -49,14 +49,33 @@ struct link_state {
     }
 };
 
+/// What a logged-in idle server takes along when it moves to another worker.
+struct moving_server {
+    int fd = -1;
+    net::stream_endpoint endpoint;
+    protocol::cancel_key key;
+    std::uint64_t id = 0;
+    std::time_t connect_time = 0;
+    std::int64_t created_us = 0;
+    std::string database;  // its pool's pair
+    std::string user;
+};
+
 class server_connection final : public pool::server_slot,
                                 public std::enable_shared_from_this<server_connection> {
 public:
     server_connection(pooler& owner, backend_pool& pool);
+    /// A server another worker handed over, already logged in.
+    server_connection(pooler& owner, backend_pool& pool, moving_server&& from);
     ~server_connection();
 
     /// Connects and logs in; reports to the pool with login_done()/login_failed().
     void start();
+    /// For a server handed over: joins the pool (pool::server_pool::adopt) and serves.
+    void start_adopted(std::int64_t created_us);
+    /// The pool took this idle server out for `worker`, keeping its budget place: the read
+    /// loop stops, and the socket goes to that worker.
+    void move_to(int worker);
 
     net::stream_socket& socket() noexcept { return socket_; }
     link_state& link() noexcept { return link_; }
@@ -116,6 +135,11 @@ private:
     net::awaitable<bool> login();
     net::awaitable<bool> read_message(protocol::scan_result& out);
     net::awaitable<void> forward();
+    /// forward(), then whatever its end means: the server moves, or it is gone.
+    net::awaitable<void> serve();
+    /// The read loop stopped for move_to(): sends the socket on, or closes it if the server
+    /// said something meanwhile.
+    void finish_move();
     /// Sends a query of sabakan's own (server_reset_query, server_check_query) to the
     /// unlinked server; consume_unlinked() reads the answer.
     net::awaitable<void> send_own_query(std::string sql);
@@ -139,6 +163,7 @@ private:
     std::shared_ptr<client_session> client_;
     link_state link_;
     std::uint64_t id_;
+    int moving_to_ = -1;  // move_to()'s worker until the read loop has stopped
     bool logged_in_ = false;
     bool closed_ = false;
     bool writing_to_client_ = false;

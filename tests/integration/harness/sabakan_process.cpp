@@ -70,7 +70,8 @@ void sabakan_process::write_config(const pg_cluster& pg, const sabakan_options& 
         << "pool_mode = " << o.pool_mode << "\n"
         << "default_pool_size = " << o.default_pool_size << "\n"
         << "max_client_conn = " << o.max_client_conn << "\n"
-        << "query_wait_timeout = " << o.query_wait_timeout << "\n";
+        << "query_wait_timeout = " << o.query_wait_timeout << "\n"
+        << "workers = " << o.workers << "\n";
     for (const auto& [key, value] : o.extra) {
         ini << key << " = " << value << "\n";
     }

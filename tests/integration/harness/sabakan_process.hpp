@@ -25,6 +25,10 @@ struct sabakan_options {
     int default_pool_size = 5;
     int max_client_conn = 300;
     int query_wait_timeout = 60;  // seconds
+    /// Most tests check the policy of one event loop, where which backend serves a client
+    /// is certain; workers_test.cpp runs several (as does the default, one per core, in the
+    /// tests that write their own ini_text).
+    int workers = 1;
     /// What the [databases] entry logs in to PostgreSQL with; 0 is the cluster's port.
     std::string server_password = "password";
     int server_port = 0;

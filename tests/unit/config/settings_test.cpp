@@ -34,10 +34,11 @@ TEST(Settings, ReloadKeepsStartupOnlyKeys) {
     EXPECT_TRUE(keep_startup_settings(same, running).empty());
 }
 
-// The table has PgBouncer 1.25's 100 keys, alphabetical, with its startup-only keys marked.
+// The table has PgBouncer 1.25's 100 keys and sabakan's own `workers`, alphabetical, with
+// the startup-only keys marked.
 TEST(Settings, KeyTable) {
     const auto keys = setting_list();
-    EXPECT_EQ(keys.size(), 100U);
+    EXPECT_EQ(keys.size(), 101U);
     EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end(),
                                [](const auto& a, const auto& b) { return a.name < b.name; }));
     std::set<std::string_view> fixed;
@@ -52,7 +53,8 @@ TEST(Settings, KeyTable) {
                                                  "pkt_buf",          "resolv_conf",
                                                  "so_reuseport",     "track_extra_parameters",
                                                  "unix_socket_dir",  "unix_socket_group",
-                                                 "unix_socket_mode", "user"};
+                                                 "unix_socket_mode", "user",
+                                                 "workers"};
     EXPECT_EQ(fixed, expected);
 }
 
