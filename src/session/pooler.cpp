@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <system_error>
 #include <tuple>
 
@@ -673,7 +674,20 @@ void pooler::shutdown(shutdown_mode mode) {
     arm_shutdown_check();
 }
 
+bool pooler::shutdown_done() {
+    if (shutdown_ == shutdown_mode::wait_for_servers) {
+        return drained("");
+    }
+    return std::none_of(clients_.begin(), clients_.end(),
+                        [](const client_session& c) { return !c.is_admin(); });
+}
+
 void pooler::arm_shutdown_check() {
+    // With several workers the first one decides for all: a worker that left early would
+    // strand the idle servers other workers' clients may still need.
+    if (worker_ != 0) {
+        return;
+    }
     // Checked a few times a second rather than on every close: shutdowns are rare, and
     // the hot paths stay free of the check.
     shutdown_timer_.expires_after(std::chrono::milliseconds(50));
@@ -681,21 +695,27 @@ void pooler::arm_shutdown_check() {
         if (ec) {
             return;
         }
-        bool done = false;
-        if (shutdown_ == shutdown_mode::wait_for_servers) {
-            done = drained("");
-        } else {
-            done = std::none_of(clients_.begin(), clients_.end(),
-                                [](const client_session& c) { return !c.is_admin(); });
-        }
-        if (done) {
-            log::info("shutdown: {}; exiting", shutdown_ == shutdown_mode::wait_for_servers
-                                                   ? "all servers released"
-                                                   : "all clients gone");
-            shutdown(shutdown_mode::none);
-            return;
-        }
-        arm_shutdown_check();
+        asio::co_spawn(
+            io_,
+            [this]() -> net::awaitable<void> {
+                std::optional<worker_group::world_stop> stopped;
+                if (group_ != nullptr) {
+                    stopped.emplace(co_await group_->stop_world(worker_));
+                }
+                const auto workers = all_workers();
+                if (!std::all_of(workers.begin(), workers.end(),
+                                 [](pooler* w) { return w->shutdown_done(); })) {
+                    arm_shutdown_check();
+                    co_return;
+                }
+                log::info("shutdown: {}; exiting", shutdown_ == shutdown_mode::wait_for_servers
+                                                       ? "all servers released"
+                                                       : "all clients gone");
+                for (pooler* w : workers) {
+                    w->shutdown(shutdown_mode::none);
+                }
+            },
+            asio::detached);
     });
 }
 

@@ -264,6 +264,8 @@ private:
     /// client-side timeouts.
     void on_janitor();
     void arm_shutdown_check();
+    /// This worker has met the shutdown mode's condition.
+    bool shutdown_done();
 
     net::asio::io_context& io_;
     worker_group* group_ = nullptr;
