@@ -97,6 +97,30 @@ void server_pool::publish() noexcept {
         shown_waiting_ = waiting;
         budget_->set_waiting(worker_, waiting);
     }
+    const std::int64_t oldest = waiting_.empty() ? 0 : waiting_.front().wait_started_us;
+    if (oldest != shown_oldest_wait_) {
+        shown_oldest_wait_ = oldest;
+        budget_->set_oldest_wait(worker_, oldest);
+    }
+}
+
+// A worker whose first client waits this much longer than this one's gets the server: the
+// waits stay about even however the servers happened to be spread over the workers, and a
+// small difference is not worth a move (two epoll_ctl calls and a cross-thread wake-up).
+constexpr std::int64_t rebalance_after_us = 10'000;
+
+bool server_pool::rebalance(server_slot& s) {
+    if (!budget_->shared()) {
+        return false;
+    }
+    const std::int64_t mine = waiting_.front().wait_started_us;
+    const int w = budget_->worker_waiting_since(worker_, mine - rebalance_after_us);
+    if (w < 0) {
+        return false;
+    }
+    move(s, server_state::unlinked, /*keep_place=*/true);
+    connector_.hand_over(s, w);
+    return true;
 }
 
 bool server_pool::offer(server_slot& s) {
@@ -229,6 +253,9 @@ release_outcome server_pool::release(server_slot& s) {
         return out;
     }
     if (!waiting_.empty()) {
+        if (rebalance(s)) {
+            return release_outcome::moved;
+        }
         waiter& w = waiting_.front();
         waiting_.pop_front();
         publish();

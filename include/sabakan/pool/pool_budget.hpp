@@ -92,11 +92,29 @@ public:
     /// A worker other than `self` with an idle server, or -1.
     int worker_idle(int self) const noexcept { return find(self, &worker_flags::idle); }
 
+    /// When the client first in `worker`'s queue started waiting (steady µs); 0: none.
+    void set_oldest_wait(int worker, std::int64_t since_us) noexcept {
+        flags_[worker].oldest_wait_us.store(since_us, std::memory_order_relaxed);
+    }
+    /// A worker other than `self` whose first queued client has waited since before
+    /// `before_us`, or -1: the one a server should go to instead, to keep waits even.
+    int worker_waiting_since(int self, std::int64_t before_us) const noexcept {
+        for (int i = 1; i < workers_; ++i) {
+            const int w = (self + i) % workers_;
+            const auto since = flags_[w].oldest_wait_us.load(std::memory_order_relaxed);
+            if (since != 0 && since < before_us) {
+                return w;
+            }
+        }
+        return -1;
+    }
+
 private:
     // A cache line per worker: a worker's own flag changes never slow the others' reads.
     struct alignas(64) worker_flags {
         std::atomic<bool> waiting{false};
         std::atomic<bool> idle{false};
+        std::atomic<std::int64_t> oldest_wait_us{0};
     };
 
     int find(int self, std::atomic<bool> worker_flags::*flag) const noexcept {

@@ -282,6 +282,10 @@ private:
     /// With no client of its own waiting, hands the idle server `s` to a worker whose
     /// clients wait; true when it did.
     bool offer(server_slot& s);
+    /// With clients of its own waiting, hands the released server `s` to a worker whose
+    /// first client has waited much longer (its share of servers is too small); true when
+    /// it did.
+    bool rebalance(server_slot& s);
     /// Asks a worker with an idle server for one, when the queue is longer than the
     /// logins and checks under way will serve.
     void ask_elsewhere();
@@ -320,6 +324,7 @@ private:
     std::size_t asked_ = 0;    // ask_for_server() calls not yet answered
     bool shown_idle_ = false;  // what publish() last told the other workers
     bool shown_waiting_ = false;
+    std::int64_t shown_oldest_wait_ = 0;
 };
 
 }  // namespace sabakan::pool
