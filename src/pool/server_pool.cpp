@@ -286,7 +286,7 @@ void server_pool::resume() {
 }
 
 void server_pool::add_login(server_slot& s) {
-    s.generation_ = generation_;
+    s.generation_ = budget_->generation();
     s.created_us_ = stats::now_us();
     move(s, server_state::login);
 }
@@ -388,9 +388,10 @@ server_slot* server_pool::pop_idle() noexcept {
 
 namespace sabakan::pool {
 
-release_outcome server_pool::adopt(server_slot& s, std::int64_t created_us) {
+release_outcome server_pool::adopt(server_slot& s, std::int64_t created_us,
+                                   std::uint64_t generation) {
     SABAKAN_ASSERT(s.state_ == server_state::unlinked);
-    s.generation_ = generation_;
+    s.generation_ = generation;  // a RECONNECT while it moved makes it close at release
     s.created_us_ = created_us;
     asked_ -= asked_ > 0 ? 1 : 0;  // an answer, or a server offered unasked
     move(s, server_state::active);

@@ -153,8 +153,9 @@ void pooler::adopt_server(moving_server m) {
     log::debug("S-{}: arrives from another worker", m.id);
     backend_pool& p = *it->second;
     const std::int64_t created = m.created_us;
+    const std::uint64_t generation = m.generation;
     auto s = std::make_shared<server_connection>(*this, p, std::move(m));
-    s->start_adopted(created);
+    s->start_adopted(created, generation);
 }
 
 int pooler::worker_of(protocol::cancel_key key) const noexcept {

@@ -136,17 +136,18 @@ void server_connection::start() {
         owner_.io(), [self = shared_from_this()] { return self->run(); }, log_task_failure);
 }
 
-void server_connection::start_adopted(std::int64_t created_us) {
+void server_connection::start_adopted(std::int64_t created_us, std::uint64_t generation) {
     asio::co_spawn(
         owner_.io(),
-        [self = shared_from_this(), created_us]() -> net::awaitable<void> {
+        [self = shared_from_this(), created_us, generation]() -> net::awaitable<void> {
             if (self->closed_) {
                 self->pool_.budget().give_back();
                 self->pool_.ask_refused();
                 log::warning("S-{}: {}", self->id_, self->close_reason_);
                 co_return;
             }
-            if (auto out = self->pool_.adopt(*self, created_us); pool::must_close(out)) {
+            if (auto out = self->pool_.adopt(*self, created_us, generation);
+                pool::must_close(out)) {
                 self->close(pool::to_string(out));
             }
             co_await self->serve();
@@ -188,6 +189,7 @@ void server_connection::finish_move() {
     m.id = id_;
     m.connect_time = connect_time_;
     m.created_us = created_us();
+    m.generation = pool_.generation_of(*this);
     m.database = pool_.database();
     m.user = pool_.user();
     closed_ = true;  // this object is done; the socket lives on in the other worker

@@ -44,6 +44,14 @@ public:
         return static_cast<std::size_t>(taken_.load(std::memory_order_relaxed));
     }
 
+    /// Servers that logged in before the latest retire() are closed when released (RELOAD
+    /// of a changed target, RECONNECT). Kept here so that a server moving between workers
+    /// meanwhile is not taken for a new one.
+    std::uint64_t generation() const noexcept {
+        return generation_.load(std::memory_order_relaxed);
+    }
+    void retire() noexcept { generation_.fetch_add(1, std::memory_order_relaxed); }
+
     // The last login's outcome, so that server_login_retry holds on every worker.
     void login_failed(std::int64_t now_us, std::string error) {
         std::lock_guard lock(error_mutex_);
@@ -130,6 +138,7 @@ private:
 
     int workers_;
     alignas(64) std::atomic<int> taken_{0};
+    std::atomic<std::uint64_t> generation_{0};
     std::atomic<std::int64_t> login_failed_us_{0};
     mutable std::mutex error_mutex_;  // guards error_, and params_ while it is set
     std::string error_;

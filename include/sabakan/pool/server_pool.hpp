@@ -168,10 +168,14 @@ public:
     /// Every server logged in before this call is closed when released (RELOAD of a changed
     /// target, RECONNECT); new logins are unaffected.
     void retire_servers() noexcept {
-        ++generation_;
+        budget_->retire();
         budget_->reset_login_failure();  // a new target deserves a login attempt at once
     }
-    bool is_current(const server_slot& s) const noexcept { return s.generation_ == generation_; }
+    bool is_current(const server_slot& s) const noexcept {
+        return s.generation_ == budget_->generation();
+    }
+    /// What is_current() compares: for a server about to move to another worker.
+    std::uint64_t generation_of(const server_slot& s) const noexcept { return s.generation_; }
 
     /// A server for `w` now (marked active), or nullptr after queueing `w` (FIFO) and,
     /// when the pool has room, asking the connector for a new server.
@@ -211,7 +215,8 @@ public:
     // ---- servers moving between workers (shared budget only) ----
     /// A server another worker handed over (its budget place comes with it): it serves
     /// the first waiter or becomes idle, or must be closed, as from release().
-    [[nodiscard]] release_outcome adopt(server_slot& s, std::int64_t created_us);
+    [[nodiscard]] release_outcome adopt(server_slot& s, std::int64_t created_us,
+                                        std::uint64_t generation);
     /// Another worker asked for a server: hands an idle one over if there is one.
     bool give_idle_to(int worker);
     /// The worker asked with connector::ask_for_server() had no idle server after all.
@@ -316,7 +321,6 @@ private:
     waiter_list waiting_;
     stats::counters stats_;
     std::size_t clients_ = 0;
-    std::uint64_t generation_ = 0;
     bool paused_ = false;
     std::unique_ptr<pool_budget> own_budget_;
     pool_budget* budget_;

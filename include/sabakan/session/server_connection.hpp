@@ -57,7 +57,8 @@ struct moving_server {
     std::uint64_t id = 0;
     std::time_t connect_time = 0;
     std::int64_t created_us = 0;
-    std::string database;  // its pool's pair
+    std::uint64_t generation = 0;  // pool::server_pool::generation_of()
+    std::string database;          // its pool's pair
     std::string user;
 };
 
@@ -72,7 +73,7 @@ public:
     /// Connects and logs in; reports to the pool with login_done()/login_failed().
     void start();
     /// For a server handed over: joins the pool (pool::server_pool::adopt) and serves.
-    void start_adopted(std::int64_t created_us);
+    void start_adopted(std::int64_t created_us, std::uint64_t generation);
     /// The pool took this idle server out for `worker`, keeping its budget place: the read
     /// loop stops, and the socket goes to that worker.
     void move_to(int worker);

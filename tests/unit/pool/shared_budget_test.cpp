@@ -94,10 +94,29 @@ TEST_F(SharedBudgetTest, IdleServerGoesToTheWorkerWhoseClientWaits) {
     EXPECT_EQ(conn0.handed[0], std::make_pair(s, 1));
     EXPECT_EQ(pool0.idle_count(), 0U);
     EXPECT_EQ(budget.taken(), 1U) << "a server in transit keeps its place";
-    EXPECT_EQ(pool1.adopt(*s, stats::now_us()), release_outcome::kept);
+    EXPECT_EQ(pool1.adopt(*s, stats::now_us(), pool0.generation_of(*s)), release_outcome::kept);
     ASSERT_EQ(w.woken.size(), 1U);
     EXPECT_EQ(w.woken[0], s);
     EXPECT_EQ(pool1.active_count(), 1U);
+}
+
+// A RECONNECT while a server moves between workers: it arrives retired, and closes instead
+// of serving (it logged in before the RECONNECT, like the servers that stayed put).
+TEST_F(SharedBudgetTest, ServerMovingDuringReconnectArrivesRetired) {
+    waiter_stub first;
+    server_slot* s = idle_server(pool0, conn0, first);
+    waiter_stub w;
+    w.pool = &pool1;
+    pool1.acquire(w);
+    ASSERT_TRUE(pool0.give_idle_to(1));
+    const std::uint64_t generation = pool0.generation_of(*s);
+    pool0.retire_servers();  // RECONNECT: every worker's pools, the world stopped
+    pool1.retire_servers();
+    EXPECT_EQ(pool1.adopt(*s, stats::now_us(), generation), release_outcome::retired);
+    EXPECT_TRUE(w.woken.empty());
+    // Its place goes to a fresh login for the waiting client.
+    EXPECT_EQ(conn1.opened.size(), 1U);
+    EXPECT_EQ(budget.taken(), 1U);
 }
 
 // The ask found nothing (the idle server went elsewhere first): the asker logs in itself.
