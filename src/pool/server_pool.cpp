@@ -168,7 +168,8 @@ server_slot* server_pool::acquire(waiter& w) {
     // server_login_retry: the backend just refused a login and no server is up or coming;
     // fail now with the reason instead of queueing for a login that will not be tried.
     now = now != 0 ? now : stats::now_us();  // only when the client has to wait
-    if (active_.empty() && login_.empty() && tested_.empty() && !paused_ && in_login_retry(now)) {
+    // (Idle is empty here. Servers on other workers count: one may come to this client.)
+    if (total_servers() == 0 && asked_ == 0 && !paused_ && in_login_retry(now)) {
         w.wake(nullptr);
         return nullptr;
     }
@@ -231,6 +232,10 @@ server_slot* server_pool::pop_surplus_idle() noexcept {
 }
 
 release_outcome server_pool::release(server_slot& s) {
+    return release(s, /*may_rebalance=*/true);
+}
+
+release_outcome server_pool::release(server_slot& s, bool may_rebalance) {
     SABAKAN_ASSERT(s.state_ == server_state::active);
     const std::int64_t now = stats::now_us();
     release_outcome out = release_outcome::kept;
@@ -253,7 +258,7 @@ release_outcome server_pool::release(server_slot& s) {
         return out;
     }
     if (!waiting_.empty()) {
-        if (rebalance(s)) {
+        if (may_rebalance && rebalance(s)) {
             return release_outcome::moved;
         }
         waiter& w = waiting_.front();
@@ -294,14 +299,14 @@ void server_pool::add_login(server_slot& s) {
 release_outcome server_pool::check_done(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::tested);
     move(s, server_state::active);
-    return release(s);
+    return release(s, /*may_rebalance=*/false);  // it was checked for this worker's client
 }
 
 release_outcome server_pool::login_done(server_slot& s) {
     SABAKAN_ASSERT(s.state_ == server_state::login);
     budget_->reset_login_failure();
     move(s, server_state::active);
-    return release(s);
+    return release(s, /*may_rebalance=*/false);  // opened for this worker's clients
 }
 
 void server_pool::login_failed(server_slot& s, std::string error) {
@@ -311,8 +316,8 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     // until query_wait_timeout; but not while a server in use will come back to serve them
     // (a login refused near max_connections), nor those that logins still under way will
     // serve (the first ones, as the queue is FIFO).
-    if (!active_.empty()) {
-        return;
+    if (total_servers() > login_.size() + tested_.size() || asked_ != 0) {
+        return;  // a server in use, here or on another worker, may come back to them
     }
     while (uncovered() > 0) {
         waiter& w = waiting_.back();
@@ -363,8 +368,8 @@ void server_pool::fail_hopeless_waiters() {
     // In the server_login_retry window no login is tried, so once the last server that
     // could have come back is gone, nothing will serve the queue: say so now, with the
     // login's error, rather than at the end of the window.
-    if (waiting_.empty() || !active_.empty() || !login_.empty() || !tested_.empty() ||
-        !idle_.empty() || !in_login_retry(stats::now_us())) {
+    if (waiting_.empty() || total_servers() != 0 || asked_ != 0 ||
+        !in_login_retry(stats::now_us())) {
         return;
     }
     while (!waiting_.empty()) {
@@ -389,13 +394,20 @@ server_slot* server_pool::pop_idle() noexcept {
 namespace sabakan::pool {
 
 release_outcome server_pool::adopt(server_slot& s, std::int64_t created_us,
-                                   std::uint64_t generation) {
+                                   std::uint64_t generation, std::int64_t idle_since_us) {
     SABAKAN_ASSERT(s.state_ == server_state::unlinked);
     s.generation_ = generation;  // a RECONNECT while it moved makes it close at release
     s.created_us_ = created_us;
     asked_ -= asked_ > 0 ? 1 : 0;  // an answer, or a server offered unasked
+    if (settings_.server_check && !paused_ && !waiting_.empty() &&
+        stats::now_us() - idle_since_us >= settings_.server_check_delay) {
+        // Idle too long to trust, as acquire() would judge it: checked before it serves.
+        move(s, server_state::tested);
+        connector_.check_server(s);
+        return release_outcome::kept;
+    }
     move(s, server_state::active);
-    return release(s);
+    return release(s, /*may_rebalance=*/false);  // it came for this worker's clients
 }
 
 void server_pool::ask_refused() {

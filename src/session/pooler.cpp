@@ -152,10 +152,9 @@ void pooler::adopt_server(moving_server m) {
     }
     log::debug("S-{}: arrives from another worker", m.id);
     backend_pool& p = *it->second;
-    const std::int64_t created = m.created_us;
-    const std::uint64_t generation = m.generation;
+    const moving_server from = m;  // the times, kept past the move below
     auto s = std::make_shared<server_connection>(*this, p, std::move(m));
-    s->start_adopted(created, generation);
+    s->start_adopted(from);
 }
 
 int pooler::worker_of(protocol::cancel_key key) const noexcept {
@@ -339,18 +338,20 @@ bool pooler::may_open(const pool::server_pool& p, bool for_waiter) {
         auto [now_db_ok, now_user_ok] = within();
         return now_db_ok && now_user_ok;
     }
-    if (several) {
-        // None here: the other workers close one each, if they have one, and the sweep
-        // opens this pool's server in the room made.
-        for (int w = 0; w < group_->size(); ++w) {
-            if (w == worker_) {
-                continue;
-            }
-            pooler& other = group_->worker(w);
-            asio::post(group_->io(w), [&other, db = p.database(), user = p.user(), db_ok, user_ok] {
-                other.make_room(db, user, db_ok, user_ok);
-            });
-        }
+    const std::int64_t now = stats::now_us();
+    if (several && now - room_asked_us_ >= room_ask_interval_us) {
+        // None here: the next worker closes one, if it has one, and the sweep opens this
+        // pool's server in the room made. At most one ask per sweep, or every queued client
+        // would close another idle server.
+        room_asked_us_ = now;
+        const int others = group_->size() - 1;
+        const int w =
+            (worker_ + 1 + static_cast<int>(room_asks_++ % static_cast<unsigned>(others))) %
+            group_->size();
+        pooler& other = group_->worker(w);
+        asio::post(group_->io(w), [&other, db = p.database(), user = p.user(), db_ok, user_ok] {
+            other.make_room(db, user, db_ok, user_ok);
+        });
     }
     return false;
 }
@@ -587,7 +588,8 @@ bool pooler::is_paused(std::string_view db) const {
 
 bool pooler::drained(const std::string& db) {
     bool none = true;
-    for_pools(db, [&](backend_pool& p) { none = none && p.server_count() == 0; });
+    // Every worker's servers of the pair, and those moving between workers.
+    for_pools(db, [&](backend_pool& p) { none = none && p.total_servers() == 0; });
     return none;
 }
 

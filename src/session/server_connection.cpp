@@ -136,17 +136,18 @@ void server_connection::start() {
         owner_.io(), [self = shared_from_this()] { return self->run(); }, log_task_failure);
 }
 
-void server_connection::start_adopted(std::int64_t created_us, std::uint64_t generation) {
+void server_connection::start_adopted(const moving_server& from) {
     asio::co_spawn(
         owner_.io(),
-        [self = shared_from_this(), created_us, generation]() -> net::awaitable<void> {
+        [self = shared_from_this(), created = from.created_us, generation = from.generation,
+         idle_since = from.idle_since_us]() -> net::awaitable<void> {
             if (self->closed_) {
                 self->pool_.budget().give_back();
                 self->pool_.ask_refused();
                 log::warning("S-{}: {}", self->id_, self->close_reason_);
                 co_return;
             }
-            if (auto out = self->pool_.adopt(*self, created_us, generation);
+            if (auto out = self->pool_.adopt(*self, created, generation, idle_since);
                 pool::must_close(out)) {
                 self->close(pool::to_string(out));
             }
@@ -163,7 +164,8 @@ void server_connection::move_to(int worker) {
 
 void server_connection::finish_move() {
     const int to = std::exchange(moving_to_, -1);
-    if (closed_ || client_ || buf_.has_unparsed()) {
+    if (closed_ || client_ || buf_.has_unparsed() || !scanner_.at_boundary() ||
+        running_ != own_query::none) {
         // It spoke (an error, a notice) or closed while leaving: not fit to hand over.
         pool_.budget().give_back();
         closed_ = true;
@@ -190,6 +192,7 @@ void server_connection::finish_move() {
     m.connect_time = connect_time_;
     m.created_us = created_us();
     m.generation = pool_.generation_of(*this);
+    m.idle_since_us = idle_since_us();
     m.database = pool_.database();
     m.user = pool_.user();
     closed_ = true;  // this object is done; the socket lives on in the other worker

@@ -216,7 +216,7 @@ public:
     /// A server another worker handed over (its budget place comes with it): it serves
     /// the first waiter or becomes idle, or must be closed, as from release().
     [[nodiscard]] release_outcome adopt(server_slot& s, std::int64_t created_us,
-                                        std::uint64_t generation);
+                                        std::uint64_t generation, std::int64_t idle_since_us);
     /// Another worker asked for a server: hands an idle one over if there is one.
     bool give_idle_to(int worker);
     /// The worker asked with connector::ask_for_server() had no idle server after all.
@@ -279,6 +279,9 @@ private:
         waiter, boost::intrusive::member_hook<waiter, list_hook, &waiter::wait_hook_>,
         boost::intrusive::constant_time_size<true>>;
 
+    /// release(); `may_rebalance` false for a server opened, checked or fetched for this
+    /// worker's own clients.
+    release_outcome release(server_slot& s, bool may_rebalance);
     /// The one place a server changes state. A server that leaves the pool gives its
     /// budget place back unless `keep_place` (it moves to another worker).
     void move(server_slot& s, server_state to, bool keep_place = false);

@@ -302,6 +302,11 @@ private:
     std::map<std::string, stats::counters> averages_;
     stats::counters averages_total_;
     std::int64_t last_period_us_ = 0;
+    // max_db_connections/max_user_connections: when this worker last asked another to
+    // close an idle server to make room, and how many times (to take turns).
+    static constexpr std::int64_t room_ask_interval_us = 333'000;
+    std::int64_t room_asked_us_ = 0;
+    unsigned room_asks_ = 0;
 };
 
 }  // namespace sabakan::session

@@ -58,7 +58,8 @@ struct moving_server {
     std::time_t connect_time = 0;
     std::int64_t created_us = 0;
     std::uint64_t generation = 0;  // pool::server_pool::generation_of()
-    std::string database;          // its pool's pair
+    std::int64_t idle_since_us = 0;
+    std::string database;  // its pool's pair
     std::string user;
 };
 
@@ -73,7 +74,7 @@ public:
     /// Connects and logs in; reports to the pool with login_done()/login_failed().
     void start();
     /// For a server handed over: joins the pool (pool::server_pool::adopt) and serves.
-    void start_adopted(std::int64_t created_us, std::uint64_t generation);
+    void start_adopted(const moving_server& from);
     /// The pool took this idle server out for `worker`, keeping its budget place: the read
     /// loop stops, and the socket goes to that worker.
     void move_to(int worker);

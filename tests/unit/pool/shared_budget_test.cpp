@@ -23,7 +23,8 @@ struct worker_connector : connector {
         p.add_login(*opened.back());
     }
     bool may_open(const server_pool&, bool) override { return true; }
-    void check_server(server_slot&) override {}
+    std::vector<server_slot*> checked;
+    void check_server(server_slot& s) override { checked.push_back(&s); }
     void hand_over(server_slot& s, int worker) override { handed.emplace_back(&s, worker); }
     void ask_for_server(server_pool&, int worker) override { asked.push_back(worker); }
 };
@@ -94,7 +95,8 @@ TEST_F(SharedBudgetTest, IdleServerGoesToTheWorkerWhoseClientWaits) {
     EXPECT_EQ(conn0.handed[0], std::make_pair(s, 1));
     EXPECT_EQ(pool0.idle_count(), 0U);
     EXPECT_EQ(budget.taken(), 1U) << "a server in transit keeps its place";
-    EXPECT_EQ(pool1.adopt(*s, stats::now_us(), pool0.generation_of(*s)), release_outcome::kept);
+    EXPECT_EQ(pool1.adopt(*s, stats::now_us(), pool0.generation_of(*s), stats::now_us()),
+              release_outcome::kept);
     ASSERT_EQ(w.woken.size(), 1U);
     EXPECT_EQ(w.woken[0], s);
     EXPECT_EQ(pool1.active_count(), 1U);
@@ -112,7 +114,8 @@ TEST_F(SharedBudgetTest, ServerMovingDuringReconnectArrivesRetired) {
     const std::uint64_t generation = pool0.generation_of(*s);
     pool0.retire_servers();  // RECONNECT: every worker's pools, the world stopped
     pool1.retire_servers();
-    EXPECT_EQ(pool1.adopt(*s, stats::now_us(), generation), release_outcome::retired);
+    EXPECT_EQ(pool1.adopt(*s, stats::now_us(), generation, stats::now_us()),
+              release_outcome::retired);
     EXPECT_TRUE(w.woken.empty());
     // Its place goes to a fresh login for the waiting client.
     EXPECT_EQ(conn1.opened.size(), 1U);
@@ -197,6 +200,54 @@ TEST_F(SharedBudgetTest, LoginRetryHoldsOnBothWorkers) {
     EXPECT_EQ(b.woken[0], nullptr);
     EXPECT_EQ(pool1.last_error(), "password authentication failed");
     EXPECT_TRUE(conn1.opened.empty());
+}
+
+// In the login-retry window, a client on a worker with no server of its own still queues
+// while another worker has one in use: that server may come to it when released.
+TEST_F(SharedBudgetTest, LoginRetryWaitsForAServerInUseElsewhere) {
+    pool_settings s = settings();
+    s.server_login_retry = 3600'000'000;
+    pool0.set_settings(s);
+    pool1.set_settings(s);
+    waiter_stub a, b;
+    a.pool = &pool0;
+    b.pool = &pool0;
+    pool0.acquire(a);
+    pool0.acquire(b);
+    EXPECT_EQ(pool0.login_done(*conn0.opened[0]), release_outcome::kept);  // a has it
+    pool0.login_failed(*conn0.opened[1], "too many connections");          // b's failed
+    waiter_stub w;
+    w.pool = &pool1;
+    EXPECT_EQ(pool1.acquire(w), nullptr);
+    EXPECT_TRUE(w.waiting()) << "refused although worker 0's server will come back";
+    EXPECT_TRUE(b.waiting()) << "b too: a's server will come back";
+    server_slot* server = conn0.opened[0].get();
+    EXPECT_EQ(pool0.release(*server), release_outcome::kept);  // a is done: b's turn
+    ASSERT_EQ(b.woken.size(), 1U);
+    EXPECT_EQ(pool0.release(*server), release_outcome::moved);  // b is done: worker 1's
+    EXPECT_EQ(conn0.handed.back(), std::make_pair(server, 1));
+}
+
+// A server handed over after idling past server_check_delay is checked before it serves,
+// as it would have been on the worker it came from.
+TEST_F(SharedBudgetTest, AdoptedServerIdleTooLongIsChecked) {
+    pool_settings s = settings();
+    s.server_check = true;
+    s.server_check_delay = 1'000'000;
+    pool1.set_settings(s);
+    waiter_stub w;
+    w.pool = &pool1;
+    pool1.acquire(w);
+    server_slot moved;
+    const std::int64_t now = stats::now_us();
+    EXPECT_EQ(pool1.adopt(moved, now, 0, now - 5'000'000), release_outcome::kept);
+    ASSERT_EQ(conn1.checked.size(), 1U);
+    EXPECT_EQ(pool1.tested_count(), 1U);
+    EXPECT_TRUE(w.waiting());
+    EXPECT_EQ(pool1.check_done(moved), release_outcome::kept);
+    ASSERT_EQ(w.woken.size(), 1U);
+    EXPECT_EQ(w.woken[0], &moved);
+    pool1.remove(moved);
 }
 
 }  // namespace
