@@ -296,6 +296,9 @@ int main(int argc, char** argv) {
     signals.add(SIGQUIT);
     signals.add(SIGUSR1);
     signals.add(SIGUSR2);
+    // Set at once, while the shutdown itself may wait for the world to stop: a second
+    // SIGINT/SIGTERM right after the first still means "now".
+    bool shutdown_signalled = false;
     std::function<void(const net::error_code&, int)> on_signal;
     on_signal = [&](const net::error_code& ec, int sig) {
         if (ec) {
@@ -331,12 +334,14 @@ int main(int argc, char** argv) {
                 // A second one, or one during SUSPEND, means: now.
                 auto mode = sig == SIGINT ? session::shutdown_mode::wait_for_servers
                                           : session::shutdown_mode::wait_for_clients;
-                if (pooler.shutting_down() != session::shutdown_mode::none || pooler.suspended()) {
+                if (shutdown_signalled || pooler.suspended()) {
                     log::info("got signal {} again, exiting now", sig);
                     mode = session::shutdown_mode::none;
                 } else if (sig == SIGINT) {
+                    shutdown_signalled = true;
                     log::info("got SIGINT, shutting down once servers are released");
                 } else {
+                    shutdown_signalled = true;
                     log::info("got SIGTERM, shutting down once clients have left");
                 }
                 everywhere([mode](all_poolers& ps) {

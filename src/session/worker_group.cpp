@@ -78,10 +78,19 @@ net::awaitable<worker_group::world_stop> worker_group::stop_world(int self) {
     }
     std::unique_lock lock(halt_mutex_);
     const std::uint64_t stop = ++stops_;
-    for (int i = 0; i < size(); ++i) {
-        if (i != self) {
-            asio::post(io(i), [this, i, stop] { halt(i, stop); });
+    try {
+        for (int i = 0; i < size(); ++i) {
+            if (i != self) {
+                asio::post(io(i), [this, i, stop] { halt(i, stop); });
+            }
         }
+    } catch (...) {
+        // Out of memory posting: let go whoever halted already, and the lock.
+        released_ = stops_;
+        lock.unlock();
+        halt_cv_.notify_all();
+        world_mutex_.unlock();
+        throw;
     }
     halt_cv_.wait(lock, [&] {
         for (int i = 0; i < size(); ++i) {
