@@ -1,0 +1,54 @@
+// The extended-query messages a pooler must look inside to keep named prepared statements
+// working when a client's transactions run on different servers: Parse, Bind, Describe
+// and Close, decoded without copying (views into the message body), and composed again
+// with another statement name. Pure codec: no I/O, no pooling policy.
+#pragma once
+
+#include <sabakan/protocol/bytes.hpp>
+#include <sabakan/protocol/message_writer.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace sabakan::protocol {
+
+/// A Parse body: statement name ("" is the unnamed statement), query text, and the
+/// parameter type list as sent (Int16 count, then an Int32 OID per parameter).
+struct parse_message {
+    std::string_view statement;
+    std::string_view query;
+    bytes_view parameter_types;  // the count and the OIDs, exactly as in the message
+};
+/// False when the body is malformed (a missing NUL, a count that disagrees with the length).
+bool decode_parse(bytes_view body, parse_message& out) noexcept;
+/// A Parse of `m`'s query and types under the statement name `statement`.
+void append_parse(byte_buffer& out, std::string_view statement, const parse_message& m);
+
+/// The start of a Bind body: the portal and statement names. What follows them (formats,
+/// parameter values, result formats) is left as bytes, to be forwarded as they are.
+struct bind_head {
+    std::string_view portal;
+    std::string_view statement;
+    bytes_view rest;  // from the parameter format count to the end of the body
+};
+bool decode_bind_head(bytes_view body, bind_head& out) noexcept;
+/// A Bind with its statement name replaced; portal and everything else unchanged.
+void append_bind(byte_buffer& out, std::string_view statement, const bind_head& b);
+
+/// Describe and Close name a prepared statement ('S') or a portal ('P').
+struct statement_or_portal {
+    char kind = 'S';
+    std::string_view name;
+};
+/// Decodes the body of a Describe or a Close. False when malformed or the kind is not
+/// 'S' or 'P'.
+bool decode_statement_or_portal(bytes_view body, statement_or_portal& out) noexcept;
+/// A Describe (`tag` describe) or Close (`tag` close) of `target`.
+void append_statement_or_portal(byte_buffer& out, frontend_tag tag,
+                                const statement_or_portal& target);
+
+/// The replies sabakan makes up when it answers for the server (5 bytes each).
+void append_parse_complete(byte_buffer& out);
+void append_close_complete(byte_buffer& out);
+
+}  // namespace sabakan::protocol
