@@ -68,16 +68,10 @@ void append_statement_or_portal(byte_buffer& out, frontend_tag tag,
     w.end();
 }
 
-void append_parse_complete(byte_buffer& out) {
-    message_writer w{out};
-    w.begin(backend_tag::parse_complete);
-    w.end();
-}
-
-void append_close_complete(byte_buffer& out) {
-    message_writer w{out};
-    w.begin(backend_tag::close_complete);
-    w.end();
+bool drops_prepared_statements(bytes_view command_complete_body) noexcept {
+    const auto tag = as_text(command_complete_body);
+    return tag == std::string_view("DISCARD ALL\0", 12) ||
+           tag == std::string_view("DEALLOCATE ALL\0", 15);
 }
 
 }  // namespace sabakan::protocol

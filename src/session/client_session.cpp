@@ -7,6 +7,7 @@
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/write_now.hpp>
+#include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
@@ -36,9 +37,10 @@ namespace sqlstate = protocol::sqlstate;
 
 namespace {
 
-// The client side must see PasswordMessage whole during login; everything else is
+// The client side must see PasswordMessage whole during login, and the messages that name
+// prepared statements (which a transaction-mode link rewrites); everything else is
 // forwarded by header.
-constexpr protocol::tag_set client_whole_tags{'p'};
+constexpr protocol::tag_set client_whole_tags{'p', 'P', 'B', 'D', 'C'};
 
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
@@ -814,6 +816,7 @@ bool client_session::left_while_waiting() {
 net::awaitable<bool> client_session::forward() {
     for (;;) {
         bool terminate = false;
+        bool refused = false;
         for (;;) {
             if (scanner_.at_boundary()) {
                 auto in = buf_.unparsed();
@@ -868,10 +871,44 @@ net::awaitable<bool> client_session::forward() {
             if (r.status == scan_status::message) {
                 server_->on_client_message(r.tag);
             }
+            if (spilling_ || (r.status == scan_status::message && server_->tracks_statements() &&
+                              protocol::names_statement(r.tag))) {
+                if (!take_statement_message(r)) {
+                    refused = true;
+                    break;
+                }
+                continue;
+            }
             buf_.advance(r.consumed());
         }
-        if (!buf_.to_send().empty()) {
-            auto data = buf_.to_send();
+        if (refused) {
+            // The server side tells the client why and closes it; until then what the
+            // client sends is dropped.
+            out_.clear();
+            spilling_ = false;
+            for (;;) {
+                buf_.advance(buf_.unparsed().size());
+                buf_.mark_sent();
+                error_code ec;
+                auto space = buf_.free_space();
+                auto n =
+                    co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                     asio::redirect_error(net::use_awaitable, ec));
+                if (ec || n == 0 || closed_) {
+                    co_return false;
+                }
+                buf_.commit(n);
+            }
+        }
+        if (!out_.empty()) {
+            // Rewritten statement messages: what is scanned after them goes along, in order.
+            take_pending();
+        }
+        if (spilling_) {
+            server_->link().client_busy = true;  // inside a message gathered in spill_
+        }
+        protocol::bytes_view data = out_.empty() ? buf_.to_send() : protocol::bytes_view(out_);
+        if (!data.empty()) {
             // While bytes are on their way, or a message is only partly sent, the server
             // must not go to another client even if it has answered everything so far.
             server_->link().client_busy = true;
@@ -883,6 +920,7 @@ net::awaitable<bool> client_session::forward() {
                                            asio::redirect_error(net::use_awaitable, ec));
             }
             buf_.mark_sent();
+            out_.clear();
             if (ec || closed_) {
                 co_return false;  // the server side reports the loss to the client
             }

@@ -59,6 +59,7 @@ void link_state::on_client_message(char tag) noexcept {
 void link_state::on_ready_for_query(char status_byte) noexcept {
     if (rfq_pending > 0) {
         --rfq_pending;
+        ++ready_seen;
     }
     status = status_byte;
 }

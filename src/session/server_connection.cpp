@@ -6,6 +6,7 @@
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/tcp_options.hpp>
 #include <sabakan/net/write_now.hpp>
+#include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
@@ -31,9 +32,10 @@ using protocol::scan_status;
 
 namespace {
 
-// Messages the server side must see whole: ReadyForQuery for the release rule, and the
-// login-phase messages.
-constexpr protocol::tag_set server_whole_tags{'Z', 'R', 'E', 'S', 'K', 'N', 'v'};
+// Messages the server side must see whole: ReadyForQuery for the release rule,
+// CommandComplete for DISCARD ALL (which drops prepared statements), and the login-phase
+// messages.
+constexpr protocol::tag_set server_whole_tags{'Z', 'C', 'R', 'E', 'S', 'K', 'N', 'v'};
 
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
@@ -88,6 +90,9 @@ server_connection::server_connection(pooler& owner, backend_pool& pool, moving_s
       logged_in_(true),
       connect_time_(from.connect_time) {
     owner.add(*this);
+    for (auto it = from.statements.rbegin(); it != from.statements.rend(); ++it) {
+        statements_.insert(*it, from.statements.size());
+    }
     error_code ec;
     socket_.assign(endpoint_.protocol(), from.fd, ec);
     if (ec) {
@@ -195,6 +200,7 @@ void server_connection::finish_move() {
     m.idle_since_us = idle_since_us();
     m.database = pool_.database();
     m.user = pool_.user();
+    m.statements = statements_.ids();
     closed_ = true;  // this object is done; the socket lives on in the other worker
     owner_.send_server(to, std::move(m));
 }
@@ -202,6 +208,9 @@ void server_connection::finish_move() {
 void server_connection::attach(std::shared_ptr<client_session> c) {
     client_ = std::move(c);
     link_ = link_state{};
+    replies_.reset();
+    tracks_statements_ = pool_.settings().mode != config::pool_mode::session &&
+                         owner_.settings().max_prepared_statements > 0;
     request_time_ = std::time(nullptr);
     query_started_us_ = 0;
     xact_started_us_ = 0;
@@ -644,6 +653,10 @@ bool server_connection::consume_unlinked() {
                 close(check ? "server_check_query failed" : "server_reset_query failed");
                 return false;
             }
+            if (tag == backend_tag::command_complete && r.whole &&
+                protocol::drops_prepared_statements(r.body())) {
+                statements_.clear();  // server_reset_query = DISCARD ALL
+            }
             continue;  // CommandComplete, EmptyQueryResponse, notices
         }
         if (tag == backend_tag::parameter_status || tag == backend_tag::notice_response) {
@@ -705,6 +718,35 @@ net::awaitable<void> server_connection::forward() {
                 co_return;
             }
             buf_.advance(r.consumed());
+            if (r.status == scan_status::message && tracks_statements_) {
+                switch (static_cast<backend_tag>(r.tag)) {
+                    case backend_tag::parse_complete:
+                    case backend_tag::bind_complete:
+                    case backend_tag::close_complete:
+                        if (r.whole && r.length == 4) {
+                            on_statement_reply(r.consumed());
+                        }
+                        break;
+                    case backend_tag::error_response:
+                        // protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY: after an error the
+                        // server skips every message up to the next Sync.
+                        replies_.on_error(link_.ready_seen,
+                                          [this](const pending_reply& p) { forget_unanswered(p); });
+                        break;
+                    case backend_tag::command_complete:
+                        if (r.whole && protocol::drops_prepared_statements(r.body())) {
+                            statements_.clear();
+                            client_->statements().clear();
+                        }
+                        break;
+                    case backend_tag::ready_for_query:
+                        replies_.on_ready(link_.ready_seen,
+                                          [this](const pending_reply& p) { forget_unanswered(p); });
+                        break;
+                    default:
+                        break;
+                }
+            }
             if (r.status == scan_status::message &&
                 (r.tag == static_cast<char>(backend_tag::copy_in_response) ||
                  r.tag == static_cast<char>(backend_tag::error_response))) {
@@ -755,6 +797,49 @@ net::awaitable<void> server_connection::forward() {
         if (closed_ || moving_to_ >= 0) {
             co_return;
         }
+    }
+}
+
+void server_connection::on_statement_reply(std::size_t length) {
+    const auto action = replies_.on_reply(link_.ready_seen, [this](const pending_reply& p) {
+        if ((p.cause == reply_cause::client_parse || p.cause == reply_cause::cached_parse) &&
+            client_) {
+            client_->statements().confirm(p.client_name, p.client_parse);
+        }
+    });
+    switch (action) {
+        case reply_action::forward:
+            break;
+        case reply_action::drop:
+            buf_.drop_parsed_tail(length);
+            break;
+        case reply_action::as_parse_complete:
+            buf_.retag_parsed_tail(length, static_cast<char>(backend_tag::parse_complete));
+            break;
+    }
+}
+
+void server_connection::forget_unanswered(const pending_reply& p) {
+    switch (p.cause) {
+        case reply_cause::client_parse:
+            statements_.erase(p.id);
+            if (client_) {
+                client_->statements().forget(p.client_name, p.client_parse);
+            }
+            break;
+        case reply_cause::cached_parse:
+            if (client_) {
+                client_->statements().forget(p.client_name, p.client_parse);
+            }
+            break;
+        case reply_cause::added_parse:
+            statements_.erase(p.id);
+            break;
+        case reply_cause::eviction:
+            // The Close never ran: the statement is still there, and must not be prepared
+            // again under its name.
+            statements_.insert(p.id, statements_.size() + 1);
+            break;
     }
 }
 

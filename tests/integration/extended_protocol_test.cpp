@@ -30,7 +30,7 @@ TEST_P(ExtendedProtocolTest, PreparedStatementInTransaction) {
         ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << pq::error(c.get());
         EXPECT_STREQ(PQgetvalue(r.get(), 0, 0), std::to_string(i * 10 + 1).c_str());
     }
-    pq::run(c.get(), "DEALLOCATE add_one");
+    pq::run(c.get(), "DEALLOCATE ALL");
     pq::run(c.get(), "COMMIT");
 }
 

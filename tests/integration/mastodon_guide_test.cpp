@@ -1,8 +1,9 @@
 // The "done when" of sabakan: the Mastodon guide's pgbouncer.ini and userlist.txt, changed
 // only where a test machine must (ports, the auth_file path, the unix socket's dir), in
 // front of PostgreSQL 15 with its default SCRAM passwords, serve the operator's real
-// clients: psql, and pgbench over the simple and the extended query protocol.
-#include "harness/child_process.hpp"
+// clients: psql, and pgbench over the simple and extended query protocols and with
+// prepared statements.
+#include "harness/client_run.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/temp_dir.hpp"
@@ -72,55 +73,6 @@ std::string guide_ini_for_test(int pg_port, int listen_port, const std::string& 
     // temp dir the socket cannot collide and is deleted with the dir. Clients here use TCP.
     ini += "unix_socket_dir = " + dir + "\n";
     return ini;
-}
-
-/// A PostgreSQL client program: from PG_BINDIR (as the harness's cluster uses) when it is
-/// there, else the one on PATH.
-std::string pg_tool(const std::string& name) {
-    const char* env = std::getenv("PG_BINDIR");
-    std::string bindir = env != nullptr && *env != '\0' ? env : "/usr/lib/postgresql/15/bin";
-    std::string path = bindir + "/" + name;
-    return std::filesystem::exists(path) ? path : name;
-}
-
-struct client_run {
-    bool timed_out = false;
-    int status = -1;  // exit status, or 128 + signal
-    std::string output;
-};
-
-/// Runs a client program to the end, calling `poll` every few milliseconds meanwhile. One
-/// that is still running after `timeout` is stopped and reported as timed out.
-client_run run_client(
-    const std::vector<std::string>& argv, const std::string& output_file,
-    std::chrono::seconds timeout, const std::function<void()>& poll = [] {}) {
-    child_process child;
-    child.spawn(argv, output_file);
-    client_run r;
-    r.timed_out = !wait_until(
-        [&] {
-            poll();
-            return !child.running();
-        },
-        timeout, std::chrono::milliseconds(2));
-    r.status = r.timed_out ? child.stop(std::chrono::seconds(2)) : child.status().value_or(-1);
-    r.output = read_file(output_file);
-    return r;
-}
-
-/// The line of `output` starting with `prefix`, or "" when there is none.
-std::string line_starting(const std::string& output, const std::string& prefix) {
-    for (std::size_t at = 0; at < output.size();) {
-        auto end = output.find('\n', at);
-        if (end == std::string::npos) {
-            end = output.size();
-        }
-        if (output.compare(at, prefix.size(), prefix) == 0) {
-            return output.substr(at, end - at);
-        }
-        at = end + 1;
-    }
-    return {};
 }
 
 class MastodonGuideTest : public sabakan_test {
@@ -246,7 +198,7 @@ TEST_P(MastodonGuidePgbenchTest, TpcbThroughPooler) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocol, MastodonGuidePgbenchTest,
-                         ::testing::Values("simple", "extended"),
+                         ::testing::Values("simple", "extended", "prepared"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                              return std::string(info.param);
                          });

@@ -55,6 +55,23 @@ public:
     /// to_send() is empty, after advancing over the message to drop.
     void discard_parsed() noexcept { mark_sent(); }
 
+    /// Takes the last `n` scanned bytes (a whole message just advanced over) out of what
+    /// is to be sent, by moving the bytes before them up: for a reply the client must not
+    /// see. Costs a move of the unsent bytes before it, which are few: they start at the
+    /// same read.
+    void drop_parsed_tail(std::size_t n) noexcept {
+        SABAKAN_ASSERT(parsed_ - sent_ >= n);
+        const std::size_t keep = parsed_ - n - sent_;
+        std::memmove(data_.get() + sent_ + n, data_.get() + sent_, keep);
+        sent_ += n;
+        SABAKAN_ASSERT(invariant());
+    }
+    /// Rewrites the type byte of the message that is the last `length` scanned bytes.
+    void retag_parsed_tail(std::size_t length, char tag) noexcept {
+        SABAKAN_ASSERT(parsed_ - sent_ >= length);
+        data_[parsed_ - length] = static_cast<std::byte>(tag);
+    }
+
     /// Gives the memory back; the next free_space() takes it again.
     void release() noexcept {
         SABAKAN_ASSERT(received_ == 0);

@@ -12,6 +12,14 @@
 
 namespace sabakan::protocol {
 
+/// Parse, Bind, Describe and Close: the client messages that name a prepared statement.
+constexpr bool names_statement(char tag) noexcept {
+    return tag == static_cast<char>(frontend_tag::parse) ||
+           tag == static_cast<char>(frontend_tag::bind) ||
+           tag == static_cast<char>(frontend_tag::describe) ||
+           tag == static_cast<char>(frontend_tag::close);
+}
+
 /// A Parse body: statement name ("" is the unnamed statement), query text, and the
 /// parameter type list as sent (Int16 count, then an Int32 OID per parameter).
 struct parse_message {
@@ -47,8 +55,8 @@ bool decode_statement_or_portal(bytes_view body, statement_or_portal& out) noexc
 void append_statement_or_portal(byte_buffer& out, frontend_tag tag,
                                 const statement_or_portal& target);
 
-/// The replies sabakan makes up when it answers for the server (5 bytes each).
-void append_parse_complete(byte_buffer& out);
-void append_close_complete(byte_buffer& out);
+/// Whether a CommandComplete body is that of DISCARD ALL or DEALLOCATE ALL, after which
+/// the session has no prepared statements left.
+bool drops_prepared_statements(bytes_view command_complete_body) noexcept;
 
 }  // namespace sabakan::protocol

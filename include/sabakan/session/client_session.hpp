@@ -10,6 +10,7 @@
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/registry_hook.hpp>
 
 #include <cstdint>
@@ -53,6 +54,8 @@ public:
     /// The peer's address and port, split ("unix" and the listen port for the socket).
     std::pair<std::string, int> peer_address() const;
     const net::recv_buffer& buffer() const noexcept { return buf_; }
+    /// Its named prepared statements (transaction and statement mode).
+    client_statements& statements() noexcept { return statements_; }
     /// Closes the connection (KILL, KILL_CLIENT, shutdown); its server is closed with it
     /// unless it was clean.
     void kill(std::string_view reason);
@@ -128,6 +131,22 @@ private:
     static net::awaitable<void> send_cancel(pooler& owner, protocol::cancel_key key,
                                             std::uint64_t requester);
     net::awaitable<void> send(protocol::byte_buffer& out);
+
+    // ---- named prepared statements on a tracking link (client_statements.cpp) ----
+    /// A scanned Parse, Bind, Describe or Close (or the next piece of one too long for the
+    /// buffer): consumed, forwarded as it is or under server-side names. False when the
+    /// client reused a statement name: the link is ending and the server side says why.
+    bool take_statement_message(const protocol::scan_result& r);
+    enum class statement_outcome { as_is, rewritten, refused };
+    /// What a whole Parse/Bind/Describe/Close becomes. Rewritten ones are in out_.
+    statement_outcome rewrite_statement_message(protocol::bytes_view msg);
+    /// Moves the scanned bytes not yet sent into out_, which now goes first.
+    void take_pending();
+    /// Makes sure the linked server has `s` prepared, adding a Parse (and the Close of the
+    /// statement it displaces) to out_ when not.
+    void prepare_on_server(const prepared_statement& s);
+    /// Records `s` in the server's cache; a statement displaced is closed on the server.
+    void make_room(const prepared_statement& s);
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
                                std::string_view hint = {});
     void finish();
@@ -140,6 +159,10 @@ private:
     net::steady_timer wait_timer_;
     backend_pool* pool_ = nullptr;
     std::shared_ptr<server_connection> server_;
+    client_statements statements_;
+    protocol::byte_buffer out_;    // rewritten messages and what preceded them, to send next
+    protocol::byte_buffer spill_;  // a Parse/Bind/Describe/Close longer than the buffer
+    bool spilling_ = false;
     bool woken_ = false;
     bool closed_ = false;
     bool sending_ = false;  // a write of its own (send()) is in flight

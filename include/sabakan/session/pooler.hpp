@@ -12,6 +12,7 @@
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/client_tally.hpp>
+#include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/server_connection.hpp>
 
 #include <boost/intrusive/list.hpp>
@@ -245,6 +246,8 @@ public:
     }
     /// Unique across the process's workers.
     static std::uint64_t next_connection_id() noexcept;
+    /// This worker's named prepared statements, each distinct text held once.
+    statement_registry& statements() noexcept { return statements_; }
 
 private:
     pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
@@ -301,6 +304,7 @@ private:
     std::map<std::string, stats::counters> last_totals_;
     std::map<std::string, stats::counters> averages_;
     stats::counters averages_total_;
+    statement_registry statements_;
     std::int64_t last_period_us_ = 0;
     // max_db_connections/max_user_connections: when this worker last asked another to
     // close an idle server to make room, and how many times (to take turns).

@@ -8,6 +8,7 @@
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/registry_hook.hpp>
 #include <sabakan/stats/counters.hpp>
 
@@ -25,15 +26,21 @@ class pooler;
 /// What the client side has sent that the server has not finished answering.
 /// Pure data, so the release rule is one table-testable function.
 struct link_state {
-    int rfq_pending = 0;          // Query/Sync/FunctionCall forwarded, ReadyForQuery not yet seen
-    bool ext_unsynced = false;    // extended-protocol messages forwarded since the last Sync
-    char status = 'I';            // transaction status of the last ReadyForQuery
-    bool used = false;            // the client has sent anything on this link
-    bool copy_in = false;         // the server is in copy-in mode: it ignores Sync and Flush
-    bool execute_last = false;    // the latest Query/Execute forwarded was an Execute
-    int syncs_after_execute = 0;  // Syncs forwarded since that Query/Execute
-    bool client_copy = false;     // CopyInResponse sent; no CopyDone/CopyFail/Sync since
-    bool client_busy = false;     // a client write is in flight or stopped inside a message
+    int rfq_pending = 0;           // Query/Sync/FunctionCall forwarded, ReadyForQuery not yet seen
+    bool ext_unsynced = false;     // extended-protocol messages forwarded since the last Sync
+    char status = 'I';             // transaction status of the last ReadyForQuery
+    bool used = false;             // the client has sent anything on this link
+    bool copy_in = false;          // the server is in copy-in mode: it ignores Sync and Flush
+    bool execute_last = false;     // the latest Query/Execute forwarded was an Execute
+    int syncs_after_execute = 0;   // Syncs forwarded since that Query/Execute
+    bool client_copy = false;      // CopyInResponse sent; no CopyDone/CopyFail/Sync since
+    bool client_busy = false;      // a client write is in flight or stopped inside a message
+    std::uint64_t ready_seen = 0;  // ReadyForQuery messages that answered a counted request
+
+    /// The epoch of a request sent now: how many ReadyForQuery come before its answer.
+    std::uint64_t next_epoch() const noexcept {
+        return ready_seen + static_cast<std::uint64_t>(rfq_pending);
+    }
 
     /// Accounts for one message the client forwards to the server.
     void on_client_message(char tag) noexcept;
@@ -61,6 +68,7 @@ struct moving_server {
     std::int64_t idle_since_us = 0;
     std::string database;  // its pool's pair
     std::string user;
+    std::vector<statement_id> statements;  // prepared on it, most recently used first
 };
 
 class server_connection final : public pool::server_slot,
@@ -96,7 +104,11 @@ public:
     /// Accounts for one message the linked client forwards: the release rule's bookkeeping,
     /// and the start of a query and of a transaction for the statistics.
     void on_client_message(char tag) noexcept {
+        const int pending = link_.rfq_pending;
         link_.on_client_message(tag);
+        if (link_.rfq_pending != pending) {
+            replies_.note_sync_point();
+        }
         if (query_started_us_ == 0) {
             query_started_us_ = stats::now_us();
             if (xact_started_us_ == 0) {
@@ -106,6 +118,12 @@ public:
     }
 
     registry_hook registry_hook_;
+
+    /// Named prepared statements are mapped to server-side ones on this link (transaction
+    /// and statement mode with max_prepared_statements above 0); decided at attach().
+    bool tracks_statements() const noexcept { return tracks_statements_; }
+    server_statements& statements() noexcept { return statements_; }
+    reply_tracker& replies() noexcept { return replies_; }
 
     /// Lends this server to `c` (called when the pool hands it over).
     void attach(std::shared_ptr<client_session> c);
@@ -154,6 +172,12 @@ private:
     void fail_login(std::string message);
     /// Statistics for a ReadyForQuery from the server.
     void count_ready_for_query() noexcept;
+    /// A ParseComplete, BindComplete or CloseComplete for the linked client, just scanned:
+    /// forwarded, dropped or retagged as the reply tracker says.
+    void on_statement_reply(std::size_t length);
+    /// An entry whose request the server skipped or failed: the caches forget what it
+    /// would have done.
+    void forget_unanswered(const pending_reply& p);
 
     pooler& owner_;
     backend_pool& pool_;
@@ -164,6 +188,9 @@ private:
     protocol::cancel_key key_;
     std::shared_ptr<client_session> client_;
     link_state link_;
+    server_statements statements_;
+    reply_tracker replies_;
+    bool tracks_statements_ = false;
     std::uint64_t id_;
     int moving_to_ = -1;  // move_to()'s worker until the read loop has stopped
     bool logged_in_ = false;

@@ -115,11 +115,13 @@ TEST(Extended, DescribeAndCloseRoundTrip) {
     EXPECT_FALSE(decode_statement_or_portal(with_text({}, "SP_0"), t));
 }
 
-TEST(Extended, MadeUpRepliesAreFiveBytes) {
-    byte_buffer out;
-    append_parse_complete(out);
-    append_close_complete(out);
-    EXPECT_EQ(out, bytes_of({'1', 0, 0, 0, 4, '3', 0, 0, 0, 4}));
+// Only DISCARD ALL and DEALLOCATE ALL drop every prepared statement of a session.
+TEST(Extended, CommandsThatDropPreparedStatements) {
+    EXPECT_TRUE(drops_prepared_statements(as_bytes(std::string_view("DISCARD ALL\0", 12))));
+    EXPECT_TRUE(drops_prepared_statements(as_bytes(std::string_view("DEALLOCATE ALL\0", 15))));
+    EXPECT_FALSE(drops_prepared_statements(as_bytes(std::string_view("DEALLOCATE\0", 11))));
+    EXPECT_FALSE(drops_prepared_statements(as_bytes(std::string_view("DISCARD PLANS\0", 14))));
+    EXPECT_FALSE(drops_prepared_statements(as_bytes(std::string_view("DISCARD ALL", 11))));
 }
 
 }  // namespace

@@ -1,0 +1,212 @@
+// Named prepared statements on a transaction-mode link: the client's Parse, Bind, Describe
+// and Close are sent under server-side names, a statement is prepared on a server the
+// first time that server needs it, and the replies the client did not ask for are taken
+// out again on the server side (reply_tracker). Unnamed statements and portals, and every
+// other message, pass untouched.
+#include <sabakan/core/log.hpp>
+#include <sabakan/protocol/extended.hpp>
+#include <sabakan/session/client_session.hpp>
+#include <sabakan/session/pooler.hpp>
+#include <sabakan/session/server_connection.hpp>
+
+namespace sabakan::session {
+
+using protocol::frontend_tag;
+
+namespace {
+
+/// No server statement has this name (server-side names are hex after the prefix), so a
+/// Close of it changes nothing and is answered with CloseComplete: a reply in the right
+/// place of the server's stream when sabakan needs one without any effect.
+constexpr std::string_view no_statement = "_sbk_none";
+
+/// Bytes beyond which spill_ is given back after use.
+constexpr std::size_t spill_keep = 64 * 1024;
+
+}  // namespace
+
+bool client_session::take_statement_message(const protocol::scan_result& r) {
+    if (r.status == protocol::scan_status::message && r.whole && !spilling_) {
+        const auto outcome = rewrite_statement_message(r.bytes);
+        buf_.advance(r.consumed());
+        if (outcome != statement_outcome::as_is) {
+            buf_.discard_parsed();  // take_pending() emptied to_send(); out_ has the rest
+        }
+        return outcome != statement_outcome::refused;
+    }
+    // Longer than the receive buffer: gathered whole in spill_ first. Earlier messages go
+    // ahead (out_) while the rest arrives.
+    if (!spilling_) {
+        take_pending();
+        spilling_ = true;
+        spill_.clear();
+    }
+    spill_.insert(spill_.end(), r.bytes.begin(), r.bytes.end());
+    buf_.advance(r.consumed());
+    buf_.discard_parsed();
+    if (!scanner_.at_boundary()) {
+        return true;
+    }
+    spilling_ = false;
+    const auto outcome = rewrite_statement_message(spill_);
+    if (outcome == statement_outcome::as_is) {
+        out_.insert(out_.end(), spill_.begin(), spill_.end());
+    }
+    spill_.clear();
+    if (spill_.capacity() > spill_keep) {
+        spill_.shrink_to_fit();
+    }
+    return outcome != statement_outcome::refused;
+}
+
+void client_session::take_pending() {
+    const auto pending = buf_.to_send();
+    out_.insert(out_.end(), pending.begin(), pending.end());
+    buf_.mark_sent();
+}
+
+client_session::statement_outcome client_session::rewrite_statement_message(
+    protocol::bytes_view msg) {
+    using enum statement_outcome;
+    server_connection& server = *server_;
+    auto& replies = server.replies();
+    auto& stats = pool_->stats();
+    const auto body = msg.subspan(protocol::frame_scanner::header_size);
+    switch (static_cast<frontend_tag>(static_cast<char>(msg[0]))) {
+        case frontend_tag::parse: {
+            protocol::parse_message p;
+            if (!protocol::decode_parse(body, p) || p.statement.empty()) {
+                replies.note_request();
+                return as_is;  // unnamed (or malformed: PostgreSQL says what is wrong)
+            }
+            ++stats.client_parse_count;
+            if (statements_.taken(p.statement)) {
+                // PgBouncer's answer too: the name's old meaning may still be in use on
+                // another server, so the client is told and disconnected.
+                log::warning("C-{}: prepared statement \"{}\" was already prepared", id_,
+                             p.statement);
+                server.close_for_client(
+                    "42P05", fmt::format("prepared statement \"{}\" already exists", p.statement),
+                    "the application prepared a statement name twice without closing it; "
+                    "through a transaction pooler it must Close (or DEALLOCATE) it first");
+                return refused;
+            }
+            statement_ref s = owner_.statements().intern(p.query, p.parameter_types);
+            take_pending();
+            pending_reply reply;
+            reply.id = s->id;
+            reply.client_name = p.statement;
+            reply.client_parse = statements_.add(p.statement, s);
+            if (server.statements().touch(s->id)) {
+                // The server has it already: a Close of nothing stands in for the Parse,
+                // and its CloseComplete becomes the client's ParseComplete.
+                protocol::append_statement_or_portal(out_, frontend_tag::close,
+                                                     {'S', no_statement});
+                reply.action = reply_action::as_parse_complete;
+                reply.cause = reply_cause::cached_parse;
+            } else {
+                make_room(*s);
+                protocol::append_parse(out_, s->server_name, p);
+                ++stats.server_parse_count;
+                reply.action = reply_action::forward;
+                reply.cause = reply_cause::client_parse;
+            }
+            reply.epoch = server.link().next_epoch();
+            reply.index = replies.note_request();
+            replies.expect(std::move(reply));
+            return rewritten;
+        }
+        case frontend_tag::bind: {
+            protocol::bind_head b;
+            if (!protocol::decode_bind_head(body, b) || b.statement.empty()) {
+                replies.note_request();
+                return as_is;
+            }
+            const prepared_statement* s = statements_.find(b.statement);
+            if (s == nullptr) {
+                // Sent under the client's own name, which no server statement has: the
+                // client gets PostgreSQL's own "does not exist" error.
+                replies.note_request();
+                return as_is;
+            }
+            ++stats.bind_count;
+            take_pending();
+            prepare_on_server(*s);
+            protocol::append_bind(out_, s->server_name, b);
+            replies.note_request();
+            return rewritten;
+        }
+        case frontend_tag::describe: {
+            protocol::statement_or_portal d;
+            if (!protocol::decode_statement_or_portal(body, d) || d.kind != 'S' || d.name.empty()) {
+                return as_is;
+            }
+            const prepared_statement* s = statements_.find(d.name);
+            if (s == nullptr) {
+                return as_is;
+            }
+            take_pending();
+            prepare_on_server(*s);
+            protocol::append_statement_or_portal(out_, frontend_tag::describe,
+                                                 {'S', s->server_name});
+            return rewritten;
+        }
+        case frontend_tag::close: {
+            replies.note_request();
+            protocol::statement_or_portal c;
+            if (!protocol::decode_statement_or_portal(body, c) || c.kind != 'S' || c.name.empty()) {
+                return as_is;
+            }
+            // The server's copy stays (other clients may use it; the cache bounds it).
+            statements_.erase(c.name);
+            if (!c.name.starts_with(server_statement_prefix)) {
+                return as_is;  // no server statement has the client's name: a no-op there
+            }
+            take_pending();
+            protocol::append_statement_or_portal(out_, frontend_tag::close, {'S', no_statement});
+            return rewritten;
+        }
+        default:
+            return as_is;
+    }
+}
+
+void client_session::prepare_on_server(const prepared_statement& s) {
+    server_connection& server = *server_;
+    if (server.statements().touch(s.id)) {
+        return;
+    }
+    make_room(s);
+    protocol::parse_message p;
+    p.query = s.query;
+    p.parameter_types = protocol::as_bytes(s.parameter_types);
+    protocol::append_parse(out_, s.server_name, p);
+    ++pool_->stats().server_parse_count;
+    pending_reply reply;
+    reply.epoch = server.link().next_epoch();
+    reply.index = server.replies().note_request();
+    reply.action = reply_action::drop;
+    reply.cause = reply_cause::added_parse;
+    reply.id = s.id;
+    server.replies().expect(std::move(reply));
+}
+
+void client_session::make_room(const prepared_statement& s) {
+    server_connection& server = *server_;
+    const auto capacity = static_cast<std::size_t>(owner_.settings().max_prepared_statements);
+    const auto evicted = server.statements().insert(s.id, capacity);
+    if (!evicted) {
+        return;
+    }
+    protocol::append_statement_or_portal(out_, frontend_tag::close,
+                                         {'S', server_statement_name(*evicted)});
+    pending_reply reply;
+    reply.epoch = server.link().next_epoch();
+    reply.index = server.replies().note_request();
+    reply.action = reply_action::drop;
+    reply.cause = reply_cause::eviction;
+    reply.id = *evicted;
+    server.replies().expect(std::move(reply));
+}
+
+}  // namespace sabakan::session
