@@ -188,7 +188,7 @@ void client_row(data_row_writer& row, const client_session& c, bool raw_state) {
     row.number(0);  // remote_pid: clients' pids are not known
     row.text("");   // tls
     row.text(c.application_name());
-    row.number(0);  // prepared_statements
+    row.number(static_cast<std::int64_t>(c.statements().size()));
     row.number(c.id());
 }
 
@@ -230,9 +230,9 @@ void server_row(data_row_writer& row, const server_connection& s, bool raw_state
     row.text(pointer(&s));
     text_or_null(row, pointer(s.client()));
     row.number(s.backend_key().pid);
-    row.text("");   // tls
-    row.text("");   // application_name of the server connection: none set
-    row.number(0);  // prepared_statements
+    row.text("");  // tls
+    row.text("");  // application_name of the server connection: none set
+    row.number(static_cast<std::int64_t>(s.statements().size()));
     row.number(s.id());
 }
 

@@ -79,10 +79,12 @@ void show_mem(pooler& p, byte_buffer& out) {
     }
     std::uint64_t servers = 0;
     std::uint64_t pools = 0;
+    std::uint64_t server_statements = 0;
     for (auto* w : p.all_workers()) {
         for (const auto& s : w->servers()) {
             ++servers;
             buffers += s.buffer().holds_memory() ? 1 : 0;
+            server_statements += s.statements().size();
         }
         pools += w->pools().size();
     }
@@ -90,8 +92,8 @@ void show_mem(pooler& p, byte_buffer& out) {
         static_cast<std::uint64_t>(p.settings().pkt_buf < 4096 ? 4096 : p.settings().pkt_buf);
     // PgBouncer's rows, in its order, filled with sabakan's own object classes. Each object
     // is allocated whole and freed when done (no free lists), so free is 0 and memtotal is
-    // size * used; classes sabakan does not have (peers, cached credentials, prepared
-    // statements, tracked variables) show 0.
+    // size * used; classes sabakan does not have (peers, cached credentials, tracked
+    // variables) show 0. A prepared statement's query text is not counted in its size.
     const std::tuple<std::string_view, std::uint64_t, std::uint64_t> rows[] = {
         {"user_cache", sizeof(std::string) * 2, p.users().secrets.size()},
         {"credentials_cache", 0, 0},
@@ -104,7 +106,8 @@ void show_mem(pooler& p, byte_buffer& out) {
         {"client_cache", sizeof(client_session), clients},
         {"iobuf_cache", buffer, buffers},
         {"var_list_cache", 0, 0},
-        {"server_prepared_statement_cache", 0, 0},
+        // An LRU entry: the id in a list node and in a hash node.
+        {"server_prepared_statement_cache", sizeof(session::statement_id) * 4, server_statements},
     };
     for (const auto& [name, size, used] : rows) {
         data_row_writer row{out};

@@ -450,6 +450,7 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
         for (const auto& ign : s.ignore_startup_parameters) {
             ok = ok || iequals(name, ign);
         }
+        ok = ok || owner_.tracked().index_of(name) >= 0;
         if ((name == "options" || name == "standard_conforming_strings") && value.empty()) {
             ok = true;
         }
@@ -460,6 +461,20 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
                            "ignore_startup_parameters in the pooler's config");
             co_return false;
         }
+    }
+    // The session parameters the client asks for; each server it borrows gets them before
+    // its first message there.
+    if (s.application_name_add_host && !is_unix_) {
+        application_name_ = fmt::format("{} - {}", application_name_, peer_);
+    }
+    for (const auto& [name, value] : sp.params) {
+        if (const int i = owner_.tracked().index_of(name); i >= 0) {
+            parameters_.set(i, value);
+        }
+    }
+    if (const int i = owner_.tracked().index_of("application_name");
+        i >= 0 && !application_name_.empty()) {
+        parameters_.set(i, application_name_);
     }
     if (s.log_connections) {
         log::info("C-{}: {}/{}@{} login attempt: db={} user={} tls=no", id_, database_, user_,
@@ -712,8 +727,15 @@ net::awaitable<bool> client_session::welcome() {
     protocol::byte_buffer out;
     out.reserve(512);  // AuthenticationOk, about a dozen ParameterStatus, BackendKeyData
     protocol::append_auth_request(out, protocol::auth_request::ok);
+    // The pool's parameters, with the client's own values where it asked for others. A
+    // value equal to the pool's needs no keeping: it is what every server starts with.
     for (const auto& [name, value] : pool_->server_params()) {
-        protocol::append_parameter_status(out, name, value);
+        const int i = owner_.tracked().index_of(name);
+        const std::string* own = i >= 0 ? parameters_.find(i) : nullptr;
+        protocol::append_parameter_status(out, name, own != nullptr ? *own : value);
+        if (own != nullptr && *own == value) {
+            parameters_.erase(i);
+        }
     }
     protocol::append_backend_key_data(out, key_);
     protocol::append_ready_for_query(out, protocol::transaction_status::idle);
@@ -847,6 +869,35 @@ net::awaitable<bool> client_session::forward() {
                         if (auto w = end_wait(); w != wait_result::served) {
                             co_await wait_failed(w);
                             co_return false;
+                        }
+                    }
+                    // A server whose session parameters differ from what this client
+                    // expects (another client's SET, or this one's) is brought in line
+                    // first. Both sides keep only values off the pool's defaults, so mostly
+                    // there is nothing to compare.
+                    if (!parameters_.empty() || !server_->parameters().empty()) {
+                        std::uint32_t synced = 0;
+                        auto sql = parameter_sync_query(owner_.tracked(), pool_->server_params(),
+                                                        parameters_, server_->parameters(), synced);
+                        if (!sql.empty()) {
+                            server_->start_parameter_sync(std::move(sql), synced);
+                            wait_timer_.expires_at(net::steady_timer::time_point::max());
+                            error_code ec;
+                            co_await wait_timer_.async_wait(
+                                asio::redirect_error(net::use_awaitable, ec));
+                            if (closed_ || !server_) {
+                                co_return false;  // the server side told the client why
+                            }
+                            if (!server_->sync_error().empty()) {
+                                co_await fatal(
+                                    server_->sync_sqlstate().empty()
+                                        ? sqlstate::protocol_violation
+                                        : std::string_view(server_->sync_sqlstate()),
+                                    fmt::format("invalid session parameter: {}",
+                                                server_->sync_error()),
+                                    "fix the parameter in the application's connection settings");
+                                co_return false;
+                            }
                         }
                     }
                 }

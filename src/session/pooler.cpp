@@ -48,6 +48,7 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
       janitor_timer_(io),
       shutdown_timer_(io),
       resume_signal_(io),
+      tracked_(cfg_->bouncer.track_extra_parameters),
       last_period_us_(stats::now_us()) {
     arm_stats_timer();
     arm_janitor();

@@ -93,6 +93,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool, moving_s
     for (auto it = from.statements.rbegin(); it != from.statements.rend(); ++it) {
         statements_.insert(*it, from.statements.size());
     }
+    parameters_ = std::move(from.parameters);
     error_code ec;
     socket_.assign(endpoint_.protocol(), from.fd, ec);
     if (ec) {
@@ -201,6 +202,7 @@ void server_connection::finish_move() {
     m.database = pool_.database();
     m.user = pool_.user();
     m.statements = statements_.ids();
+    m.parameters = parameters_;
     closed_ = true;  // this object is done; the socket lives on in the other worker
     owner_.send_server(to, std::move(m));
 }
@@ -266,8 +268,8 @@ void server_connection::client_gone() {
 }
 
 void server_connection::after_client_left() {
-    if (closed_) {
-        return;
+    if (closed_ || running_ == own_query::parameters) {
+        return;  // a parameter sync's answer is still coming: it returns the server then
     }
     if (!link_.clean()) {
         close("client disconnected with a transaction or request open");
@@ -305,6 +307,100 @@ void server_connection::start_check() {
         asio::detached);
 }
 
+void server_connection::start_parameter_sync(std::string sql, std::uint32_t synced) {
+    running_ = own_query::parameters;
+    syncing_ = synced;
+    reported_ = 0;
+    sync_error_.clear();
+    sync_sqlstate_.clear();
+    asio::co_spawn(
+        owner_.io(),
+        [self = shared_from_this(), sql = std::move(sql)] { return self->send_own_query(sql); },
+        asio::detached);
+}
+
+int server_connection::note_parameter(protocol::bytes_view body) {
+    std::string_view name;
+    std::string_view value;
+    if (!protocol::decode_parameter_status(body, name, value)) {
+        return -1;
+    }
+    const int i = owner_.tracked().index_of(name);
+    if (i >= 0) {
+        parameters_.set(i, value);
+        if (client_) {
+            client_->parameters().set(i, value);
+        }
+    }
+    return i;
+}
+
+bool server_connection::consume_parameter_sync() {
+    for (;;) {
+        auto r = scanner_.next(buf_.unparsed());
+        if (r.status == scan_status::need_more) {
+            return true;
+        }
+        if (r.status == scan_status::bad_length) {
+            close("server sent a message with a bad length");
+            return false;
+        }
+        buf_.advance(r.consumed());
+        buf_.discard_parsed();
+        if (r.status != scan_status::message || !r.whole) {
+            continue;  // CommandComplete for each SET
+        }
+        switch (static_cast<backend_tag>(r.tag)) {
+            case backend_tag::parameter_status:
+                if (const int i = note_parameter(r.body()); i >= 0) {
+                    reported_ |= 1u << i;
+                }
+                break;
+            case backend_tag::error_response: {
+                protocol::error_fields f;
+                protocol::decode_error(r.body(), f);
+                sync_error_ = f.message;
+                sync_sqlstate_ = f.sqlstate;
+                break;
+            }
+            case backend_tag::ready_for_query: {
+                running_ = own_query::none;
+                if (static_cast<char>(r.body()[0]) != 'I' || buf_.has_unparsed()) {
+                    close("setting the client's session parameters left the server busy");
+                    return false;
+                }
+                if (!client_) {
+                    return_to_pool();  // the client left meanwhile
+                    return !closed_;
+                }
+                if (!sync_error_.empty()) {
+                    // The SETs ran as one implicit transaction: none took effect. The client
+                    // reads sync_error() and ends.
+                    client_->parameters_synced();
+                    return true;
+                }
+                // What PostgreSQL did not report is what was set: it did not change its form.
+                for (int i = 0; i < 32; ++i) {
+                    if (((syncing_ & ~reported_) >> i) & 1u) {
+                        if (const std::string* v = client_->parameters().find(i)) {
+                            parameters_.set(i, *v);
+                        } else if (const std::string* d = find_parameter(
+                                       pool_.server_params(), owner_.tracked().name(i))) {
+                            parameters_.set(i, *d);
+                        } else {
+                            parameters_.erase(i);  // RESET to a default nobody knows
+                        }
+                    }
+                }
+                client_->parameters_synced();
+                return true;
+            }
+            default:
+                break;
+        }
+    }
+}
+
 net::awaitable<void> server_connection::send_own_query(std::string sql) {
     protocol::byte_buffer out;
     protocol::append_query(out, sql);
@@ -312,8 +408,9 @@ net::awaitable<void> server_connection::send_own_query(std::string sql) {
     co_await asio::async_write(socket_, asio::buffer(out),
                                asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
-        close(running_ == own_query::check ? "could not send server_check_query"
-                                           : "could not send server_reset_query");
+        close(running_ == own_query::check        ? "could not send server_check_query"
+              : running_ == own_query::parameters ? "could not send the session parameters"
+                                                  : "could not send server_reset_query");
     }
 }
 
@@ -630,6 +727,10 @@ bool server_connection::consume_unlinked() {
             continue;
         }
         auto tag = static_cast<backend_tag>(r.tag);
+        if (tag == backend_tag::parameter_status && r.whole) {
+            note_parameter(r.body());  // e.g. server_reset_query's RESET ALL
+            continue;
+        }
         if (running_ != own_query::none) {
             const bool check = running_ == own_query::check;
             if (tag == backend_tag::ready_for_query && r.whole) {
@@ -700,6 +801,12 @@ net::awaitable<void> server_connection::forward() {
                 co_return;
             }
         }
+        if (running_ == own_query::parameters) {
+            if (!consume_parameter_sync()) {
+                co_return;
+            }
+            continue;
+        }
         if (!client_) {
             if (!consume_unlinked()) {
                 co_return;
@@ -746,6 +853,10 @@ net::awaitable<void> server_connection::forward() {
                     default:
                         break;
                 }
+            }
+            if (r.status == scan_status::message && r.whole &&
+                r.tag == static_cast<char>(backend_tag::parameter_status)) {
+                note_parameter(r.body());  // the client's own SET: it expects this value now
             }
             if (r.status == scan_status::message &&
                 (r.tag == static_cast<char>(backend_tag::copy_in_response) ||

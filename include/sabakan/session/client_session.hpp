@@ -12,6 +12,7 @@
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/registry_hook.hpp>
+#include <sabakan/session/session_params.hpp>
 
 #include <cstdint>
 #include <ctime>
@@ -56,6 +57,11 @@ public:
     const net::recv_buffer& buffer() const noexcept { return buf_; }
     /// Its named prepared statements (transaction and statement mode).
     client_statements& statements() noexcept { return statements_; }
+    const client_statements& statements() const noexcept { return statements_; }
+    /// The session parameters it expects that may differ from its pool's defaults.
+    parameter_overrides& parameters() noexcept { return parameters_; }
+    /// The linked server now has the parameters this client expects: forwarding goes on.
+    void parameters_synced() noexcept { wait_timer_.cancel(); }
     /// Closes the connection (KILL, KILL_CLIENT, shutdown); its server is closed with it
     /// unless it was clean.
     void kill(std::string_view reason);
@@ -160,6 +166,7 @@ private:
     backend_pool* pool_ = nullptr;
     std::shared_ptr<server_connection> server_;
     client_statements statements_;
+    parameter_overrides parameters_;
     protocol::byte_buffer out_;    // rewritten messages and what preceded them, to send next
     protocol::byte_buffer spill_;  // a Parse/Bind/Describe/Close longer than the buffer
     bool spilling_ = false;

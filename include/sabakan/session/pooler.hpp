@@ -14,6 +14,7 @@
 #include <sabakan/session/client_tally.hpp>
 #include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/server_connection.hpp>
+#include <sabakan/session/session_params.hpp>
 
 #include <boost/intrusive/list.hpp>
 
@@ -248,6 +249,9 @@ public:
     static std::uint64_t next_connection_id() noexcept;
     /// This worker's named prepared statements, each distinct text held once.
     statement_registry& statements() noexcept { return statements_; }
+    /// The session parameters kept in step between clients and servers (fixed at start:
+    /// track_extra_parameters needs a restart).
+    const tracked_parameters& tracked() const noexcept { return tracked_; }
 
 private:
     pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
@@ -305,6 +309,7 @@ private:
     std::map<std::string, stats::counters> averages_;
     stats::counters averages_total_;
     statement_registry statements_;
+    tracked_parameters tracked_;
     std::int64_t last_period_us_ = 0;
     // max_db_connections/max_user_connections: when this worker last asked another to
     // close an idle server to make room, and how many times (to take turns).

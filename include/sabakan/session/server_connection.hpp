@@ -10,6 +10,7 @@
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/registry_hook.hpp>
+#include <sabakan/session/session_params.hpp>
 #include <sabakan/stats/counters.hpp>
 
 #include <cstdint>
@@ -69,6 +70,7 @@ struct moving_server {
     std::string database;  // its pool's pair
     std::string user;
     std::vector<statement_id> statements;  // prepared on it, most recently used first
+    parameter_overrides parameters;        // its session parameters off the pool's defaults
 };
 
 class server_connection final : public pool::server_slot,
@@ -123,7 +125,17 @@ public:
     /// and statement mode with max_prepared_statements above 0); decided at attach().
     bool tracks_statements() const noexcept { return tracks_statements_; }
     server_statements& statements() noexcept { return statements_; }
+    const server_statements& statements() const noexcept { return statements_; }
     reply_tracker& replies() noexcept { return replies_; }
+    /// Its tracked session parameters that may differ from the pool's defaults.
+    const parameter_overrides& parameters() const noexcept { return parameters_; }
+    /// Runs `sql` (parameter_sync_query()'s SETs for the bits in `synced`) before the linked
+    /// client's first message; the client hears of the outcome through parameters_synced()
+    /// or an error that closes it.
+    void start_parameter_sync(std::string sql, std::uint32_t synced);
+    /// The last parameter sync's error ("" when it succeeded), and its SQLSTATE.
+    const std::string& sync_error() const noexcept { return sync_error_; }
+    const std::string& sync_sqlstate() const noexcept { return sync_sqlstate_; }
 
     /// Lends this server to `c` (called when the pool hands it over).
     void attach(std::shared_ptr<client_session> c);
@@ -169,6 +181,11 @@ private:
     void return_to_pool();
     void after_client_left();
     bool consume_unlinked();
+    /// The answer to a parameter sync; false when the server was closed.
+    bool consume_parameter_sync();
+    /// A ParameterStatus from the server: the tracked values of it and its client follow.
+    /// Returns the tracked index, or -1.
+    int note_parameter(protocol::bytes_view body);
     void fail_login(std::string message);
     /// Statistics for a ReadyForQuery from the server.
     void count_ready_for_query() noexcept;
@@ -191,12 +208,17 @@ private:
     server_statements statements_;
     reply_tracker replies_;
     bool tracks_statements_ = false;
+    parameter_overrides parameters_;
+    std::uint32_t syncing_ = 0;   // the parameters a running sync sets
+    std::uint32_t reported_ = 0;  // those of them the server has reported since
+    std::string sync_error_;      // the sync's ErrorResponse: message
+    std::string sync_sqlstate_;
     std::uint64_t id_;
     int moving_to_ = -1;  // move_to()'s worker until the read loop has stopped
     bool logged_in_ = false;
     bool closed_ = false;
     bool writing_to_client_ = false;
-    enum class own_query : std::uint8_t { none, reset, check };
+    enum class own_query : std::uint8_t { none, reset, check, parameters };
     own_query running_ = own_query::none;  // a query of sabakan's own is being answered
     bool client_left_ = false;
     bool timed_out_ = false;
