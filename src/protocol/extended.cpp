@@ -68,6 +68,97 @@ void append_statement_or_portal(byte_buffer& out, frontend_tag tag,
     w.end();
 }
 
+namespace {
+
+bool is_blank(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/// Consumes `word` (compared without case) followed by a blank; false if not there.
+bool take_keyword(std::string_view& s, std::string_view word) noexcept {
+    if (s.size() <= word.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < word.size(); ++i) {
+        const char c = s[i];
+        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != word[i]) {
+            return false;
+        }
+    }
+    if (!is_blank(s[word.size()])) {
+        return false;
+    }
+    s.remove_prefix(word.size());
+    while (!s.empty() && is_blank(s.front())) {
+        s.remove_prefix(1);
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string> deallocate_target(std::string_view q) {
+    while (!q.empty() && is_blank(q.front())) {
+        q.remove_prefix(1);
+    }
+    if (!take_keyword(q, "deallocate")) {
+        return std::nullopt;
+    }
+    take_keyword(q, "prepare");
+    std::string name;
+    if (!q.empty() && q.front() == '"') {
+        // A quoted identifier: "" stands for one quote; case is kept.
+        q.remove_prefix(1);
+        for (;;) {
+            if (q.empty()) {
+                return std::nullopt;
+            }
+            const char c = q.front();
+            q.remove_prefix(1);
+            if (c == '"') {
+                if (q.empty() || q.front() != '"') {
+                    break;
+                }
+                q.remove_prefix(1);
+            }
+            name.push_back(c);
+        }
+        if (name.empty()) {
+            return std::nullopt;
+        }
+    } else {
+        while (!q.empty()) {
+            const char c = q.front();
+            const bool first = name.empty();
+            if ((c >= 'a' && c <= 'z') || c == '_' ||
+                (!first && ((c >= '0' && c <= '9') || c == '$'))) {
+                name.push_back(c);
+            } else if (c >= 'A' && c <= 'Z') {
+                name.push_back(static_cast<char>(c - 'A' + 'a'));
+            } else {
+                break;
+            }
+            q.remove_prefix(1);
+        }
+        if (name.empty() || name == "all") {
+            return std::nullopt;
+        }
+    }
+    while (!q.empty() && is_blank(q.front())) {
+        q.remove_prefix(1);
+    }
+    if (!q.empty() && q.front() == ';') {
+        q.remove_prefix(1);
+    }
+    while (!q.empty() && is_blank(q.front())) {
+        q.remove_prefix(1);
+    }
+    if (!q.empty()) {
+        return std::nullopt;  // more than one statement, or something else after the name
+    }
+    return name;
+}
+
 bool drops_prepared_statements(bytes_view command_complete_body) noexcept {
     const auto tag = as_text(command_complete_body);
     return tag == std::string_view("DISCARD ALL\0", 12) ||

@@ -38,9 +38,9 @@ namespace sqlstate = protocol::sqlstate;
 namespace {
 
 // The client side must see PasswordMessage whole during login, and the messages that name
-// prepared statements (which a transaction-mode link rewrites); everything else is
-// forwarded by header.
-constexpr protocol::tag_set client_whole_tags{'p', 'P', 'B', 'D', 'C'};
+// prepared statements (which a transaction-mode link rewrites: Parse, Bind, Describe,
+// Close, and a Query that may be a DEALLOCATE); everything else is forwarded by header.
+constexpr protocol::tag_set client_whole_tags{'p', 'P', 'B', 'D', 'C', 'Q'};
 
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
@@ -922,8 +922,11 @@ net::awaitable<bool> client_session::forward() {
             if (r.status == scan_status::message) {
                 server_->on_client_message(r.tag);
             }
-            if (spilling_ || (r.status == scan_status::message && server_->tracks_statements() &&
-                              protocol::names_statement(r.tag))) {
+            // A Query longer than the buffer is no DEALLOCATE: it goes as it is.
+            if (spilling_ ||
+                (r.status == scan_status::message && server_->tracks_statements() &&
+                 (protocol::names_statement(r.tag) ||
+                  (r.tag == static_cast<char>(protocol::frontend_tag::query) && r.whole)))) {
                 if (!take_statement_message(r)) {
                     refused = true;
                     break;

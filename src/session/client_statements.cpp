@@ -5,6 +5,7 @@
 // other message, pass untouched.
 #include <sabakan/core/log.hpp>
 #include <sabakan/protocol/extended.hpp>
+#include <sabakan/protocol/messages.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -19,6 +20,23 @@ namespace {
 /// Close of it changes nothing and is answered with CloseComplete: a reply in the right
 /// place of the server's stream when sabakan needs one without any effect.
 constexpr std::string_view no_statement = "_sbk_none";
+
+/// What a client's `DEALLOCATE name` of a protocol-level statement becomes: the server has
+/// no statement by the client's name (its copy is shared and stays), yet the client must
+/// get DEALLOCATE's CommandComplete, in its place; the server side drops PREPARE's.
+constexpr std::string_view deallocate_stand_in =
+    "PREPARE _sbk_dealloc AS SELECT;DEALLOCATE _sbk_dealloc";
+
+/// Whether a simple query's text starts, after blanks, with a D: only then may it be a
+/// DEALLOCATE, so every other query costs one look.
+bool may_be_deallocate(std::string_view text) noexcept {
+    for (char c : text) {
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            return c == 'D' || c == 'd';
+        }
+    }
+    return false;
+}
 
 /// Bytes beyond which spill_ is given back after use.
 constexpr std::size_t spill_keep = 64 * 1024;
@@ -164,6 +182,25 @@ client_session::statement_outcome client_session::rewrite_statement_message(
             }
             take_pending();
             protocol::append_statement_or_portal(out_, frontend_tag::close, {'S', no_statement});
+            return rewritten;
+        }
+        case frontend_tag::query: {
+            auto text = protocol::as_text(body);
+            if (!may_be_deallocate(text)) {
+                return as_is;
+            }
+            if (!text.empty() && text.back() == '\0') {
+                text.remove_suffix(1);
+            }
+            const auto name = protocol::deallocate_target(text);
+            if (!name || statements_.find(*name) == nullptr) {
+                return as_is;  // a statement of SQL PREPARE, or PostgreSQL's own error
+            }
+            statements_.erase(*name);
+            take_pending();
+            protocol::append_query(out_, deallocate_stand_in);
+            // Its replies come before its own ReadyForQuery, counted already.
+            server.drop_command_complete(server.link().next_epoch() - 1);
             return rewritten;
         }
         default:

@@ -211,6 +211,7 @@ void server_connection::attach(std::shared_ptr<client_session> c) {
     client_ = std::move(c);
     link_ = link_state{};
     replies_.reset();
+    drop_complete_in_.clear();
     tracks_statements_ = pool_.settings().mode != config::pool_mode::session &&
                          owner_.settings().max_prepared_statements > 0;
     request_time_ = std::time(nullptr);
@@ -841,7 +842,11 @@ net::awaitable<void> server_connection::forward() {
                                           [this](const pending_reply& p) { forget_unanswered(p); });
                         break;
                     case backend_tag::command_complete:
-                        if (r.whole && protocol::drops_prepared_statements(r.body())) {
+                        if (r.whole && !drop_complete_in_.empty() &&
+                            drop_complete_in_.front() == link_.ready_seen) {
+                            drop_complete_in_.erase(drop_complete_in_.begin());
+                            buf_.drop_parsed_tail(r.consumed());
+                        } else if (r.whole && protocol::drops_prepared_statements(r.body())) {
                             statements_.clear();
                             client_->statements().clear();
                         }
@@ -849,6 +854,9 @@ net::awaitable<void> server_connection::forward() {
                     case backend_tag::ready_for_query:
                         replies_.on_ready(link_.ready_seen,
                                           [this](const pending_reply& p) { forget_unanswered(p); });
+                        // A stand-in that failed (an aborted transaction) left its mark.
+                        std::erase_if(drop_complete_in_,
+                                      [this](std::uint64_t e) { return e <= link_.ready_seen; });
                         break;
                     default:
                         break;

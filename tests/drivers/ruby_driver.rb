@@ -53,7 +53,8 @@ else
   ActiveRecord::Base.establish_connection(
     adapter: 'postgresql', host: ENV['PGHOST'], port: ENV['PGPORT'], username: ENV['PGUSER'],
     password: ENV['PGPASSWORD'], database: ENV['PGDATABASE'], pool: clients,
-    prepared_statements: prepared
+    # A statement cache of 1 makes ActiveRecord evict, with SQL DEALLOCATE, all the time.
+    prepared_statements: prepared, statement_limit: 1
   )
   log_model = Class.new(ActiveRecord::Base) { self.table_name = 'driver_log' }
   int = ActiveRecord::Type::Integer.new

@@ -118,6 +118,46 @@ TEST_F(PreparedStatementsTest, DeallocateAllAndDiscardAllForget) {
     EXPECT_EQ(exec_prepared(c.get(), "x", "1"), "3");
 }
 
+// SQL DEALLOCATE of a protocol-level statement (what ActiveRecord and psycopg send when their
+// statement caches overflow) works as in PostgreSQL, inside a transaction too, without
+// touching other clients' use of the shared statement.
+TEST_F(PreparedStatementsTest, SqlDeallocateOfProtocolStatement) {
+    auto c = connect_pooled();
+    auto other = connect_pooled();
+    prepare(c.get(), "a1", "SELECT $1::int * 10", 1);
+    prepare(other.get(), "a1", "SELECT $1::int * 10", 1);
+    pq::result d(PQexec(c.get(), "DEALLOCATE a1"));
+    ASSERT_EQ(PQresultStatus(d.get()), PGRES_COMMAND_OK) << pq::error(c.get());
+    EXPECT_STREQ(PQcmdStatus(d.get()), "DEALLOCATE");
+    EXPECT_TRUE(pq::no_more_results(c.get()));
+    const char* values[] = {"1"};
+    pq::result gone(PQexecPrepared(c.get(), "a1", 1, values, nullptr, nullptr, 0));
+    EXPECT_EQ(pq::sqlstate(gone.get()), "26000");
+    EXPECT_EQ(exec_prepared(other.get(), "a1", "2"), "20");
+
+    // Inside a transaction: it succeeds and the transaction goes on.
+    pq::run(c.get(), "BEGIN");
+    prepare(c.get(), "a2", "SELECT $1::int * 100", 1);
+    EXPECT_EQ(exec_prepared(c.get(), "a2", "3"), "300");
+    pq::result in_tx(PQexec(c.get(), "deallocate prepare A2;"));
+    ASSERT_EQ(PQresultStatus(in_tx.get()), PGRES_COMMAND_OK) << pq::error(c.get());
+    EXPECT_EQ(PQtransactionStatus(c.get()), PQTRANS_INTRANS);
+    EXPECT_EQ(pq::value(c.get(), "SELECT 'in transaction'"), "in transaction");
+    pq::run(c.get(), "COMMIT");
+    prepare(c.get(), "a2", "SELECT $1::int * 1000", 1);
+    EXPECT_EQ(exec_prepared(c.get(), "a2", "3"), "3000");
+
+    // An SQL-level statement of that session and an unknown name are PostgreSQL's business.
+    pq::run(c.get(), "BEGIN");
+    pq::run(c.get(), "PREPARE sql_level AS SELECT 7");
+    EXPECT_EQ(pq::value(c.get(), "EXECUTE sql_level"), "7");
+    pq::run(c.get(), "DEALLOCATE sql_level");
+    pq::run(c.get(), "COMMIT");
+    pq::result unknown(PQexec(c.get(), "DEALLOCATE never_prepared"));
+    EXPECT_EQ(pq::sqlstate(unknown.get()), "26000");
+    EXPECT_THAT(pq::error(c.get()), HasSubstr("\"never_prepared\" does not exist"));
+}
+
 // With max_prepared_statements = 2, rotating through five statements evicts on every step,
 // and each still returns its own result.
 TEST_F(PreparedStatementsTest, SmallCacheEvicts) {

@@ -8,6 +8,8 @@
 #include <sabakan/protocol/message_writer.hpp>
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace sabakan::protocol {
@@ -54,6 +56,11 @@ bool decode_statement_or_portal(bytes_view body, statement_or_portal& out) noexc
 /// A Describe (`tag` describe) or Close (`tag` close) of `target`.
 void append_statement_or_portal(byte_buffer& out, frontend_tag tag,
                                 const statement_or_portal& target);
+
+/// The statement a simple query of exactly one `DEALLOCATE [PREPARE] name` (a trailing
+/// semicolon and blanks allowed) deallocates, with an unquoted name folded to lower case as
+/// PostgreSQL does; nullopt for anything else, `DEALLOCATE ALL` included.
+std::optional<std::string> deallocate_target(std::string_view query);
 
 /// Whether a CommandComplete body is that of DISCARD ALL or DEALLOCATE ALL, after which
 /// the session has no prepared statements left.

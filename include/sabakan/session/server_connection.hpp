@@ -127,6 +127,8 @@ public:
     server_statements& statements() noexcept { return statements_; }
     const server_statements& statements() const noexcept { return statements_; }
     reply_tracker& replies() noexcept { return replies_; }
+    /// The first CommandComplete of epoch `epoch` is sabakan's, not the client's: dropped.
+    void drop_command_complete(std::uint64_t epoch) { drop_complete_in_.push_back(epoch); }
     /// Its tracked session parameters that may differ from the pool's defaults.
     const parameter_overrides& parameters() const noexcept { return parameters_; }
     /// Runs `sql` (parameter_sync_query()'s SETs for the bits in `synced`) before the linked
@@ -208,6 +210,7 @@ private:
     server_statements statements_;
     reply_tracker replies_;
     bool tracks_statements_ = false;
+    std::vector<std::uint64_t> drop_complete_in_;  // epochs, oldest first
     parameter_overrides parameters_;
     std::uint32_t syncing_ = 0;   // the parameters a running sync sets
     std::uint32_t reported_ = 0;  // those of them the server has reported since

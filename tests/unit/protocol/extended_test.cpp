@@ -115,6 +115,25 @@ TEST(Extended, DescribeAndCloseRoundTrip) {
     EXPECT_FALSE(decode_statement_or_portal(with_text({}, "SP_0"), t));
 }
 
+// A lone DEALLOCATE of one name is recognised, the name folded as PostgreSQL folds it;
+// anything else (ALL, two statements, other commands) is not.
+TEST(Extended, DeallocateTarget) {
+    EXPECT_EQ(deallocate_target("DEALLOCATE a1"), "a1");
+    EXPECT_EQ(deallocate_target("  deallocate   prepare  A1 ;  "), "a1");
+    EXPECT_EQ(deallocate_target("DEALLOCATE\n_pg3_12;"), "_pg3_12");
+    EXPECT_EQ(deallocate_target("DEALLOCATE \"Mixed\"\"Case\""), "Mixed\"Case");
+    EXPECT_EQ(deallocate_target("DEALLOCATE prepare"), "prepare");
+    EXPECT_EQ(deallocate_target("DEALLOCATE ALL"), std::nullopt);
+    EXPECT_EQ(deallocate_target("DEALLOCATE PREPARE all;"), std::nullopt);
+    EXPECT_EQ(deallocate_target("DEALLOCATE a1; SELECT 1"), std::nullopt);
+    EXPECT_EQ(deallocate_target("DEALLOCATE a1 a2"), std::nullopt);
+    EXPECT_EQ(deallocate_target("DEALLOCATE \"unterminated"), std::nullopt);
+    EXPECT_EQ(deallocate_target("DEALLOCATE \"\""), std::nullopt);
+    EXPECT_EQ(deallocate_target("DEALLOCATEa1"), std::nullopt);
+    EXPECT_EQ(deallocate_target("SELECT 1"), std::nullopt);
+    EXPECT_EQ(deallocate_target(""), std::nullopt);
+}
+
 // Only DISCARD ALL and DEALLOCATE ALL drop every prepared statement of a session.
 TEST(Extended, CommandsThatDropPreparedStatements) {
     EXPECT_TRUE(drops_prepared_statements(as_bytes(std::string_view("DISCARD ALL\0", 12))));
