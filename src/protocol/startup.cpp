@@ -2,6 +2,8 @@
 // packet's bytes alive as long as it uses the parameters.
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/startup.hpp>
+
+#include <algorithm>
 #include <sabakan/protocol/tags.hpp>
 
 namespace sabakan::protocol {
@@ -79,6 +81,71 @@ startup_error decode_startup(bytes_view packet, startup_packet& out) {
         out.params.emplace_back(name, value);
     }
     return r.expect_end() ? startup_error::none : startup_error::malformed;
+}
+
+namespace {
+
+bool is_option_blank(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/// One setting, "name=value"; false when there is no '=' or no name. In the long form
+/// (--name=value) a dash in the name stands for an underscore, as PostgreSQL reads it.
+bool add_setting(std::string_view word, bool long_form,
+                 std::vector<std::pair<std::string, std::string>>& out) {
+    const auto eq = word.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+        return false;
+    }
+    std::string name(word.substr(0, eq));
+    if (long_form) {
+        std::replace(name.begin(), name.end(), '-', '_');
+    }
+    out.emplace_back(std::move(name), word.substr(eq + 1));
+    return true;
+}
+
+}  // namespace
+
+bool decode_startup_options(std::string_view options,
+                            std::vector<std::pair<std::string, std::string>>& out) {
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false;
+    for (std::size_t i = 0; i < options.size(); ++i) {
+        char c = options[i];
+        if (is_option_blank(c)) {
+            if (in_word) {
+                words.push_back(std::move(word));
+                word.clear();
+                in_word = false;
+            }
+            continue;
+        }
+        if (c == '\\' && i + 1 < options.size()) {
+            c = options[++i];
+        }
+        word.push_back(c);
+        in_word = true;
+    }
+    if (in_word) {
+        words.push_back(std::move(word));
+    }
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        std::string_view w = words[i];
+        if (w == "-c") {
+            if (++i == words.size() || !add_setting(words[i], false, out)) {
+                return false;
+            }
+        } else if (w.starts_with("--") || w.starts_with("-c")) {
+            if (!add_setting(w.substr(2), w[1] == '-', out)) {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace sabakan::protocol

@@ -50,6 +50,32 @@ bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+/// Whether ignore_startup_parameters names `name`.
+bool is_ignored(const config::settings& s, std::string_view name) {
+    for (const auto& i : s.ignore_startup_parameters) {
+        if (iequals(name, i)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// Reads a startup packet's `options` into `settings`; what is not acceptable there (a
+/// setting neither tracked nor ignored, or not a -c setting at all), or "" when all is.
+std::string vet_options(std::string_view options, const config::settings& s,
+                        const tracked_parameters& tracked,
+                        std::vector<std::pair<std::string, std::string>>& settings) {
+    if (!protocol::decode_startup_options(options, settings)) {
+        return std::string(options);
+    }
+    for (const auto& [name, value] : settings) {
+        if (tracked.index_of(name) < 0 && !is_ignored(s, name)) {
+            return name;
+        }
+    }
+    return {};
+}
+
 // Startup parameters PostgreSQL reports back and sabakan passes on (or tracks later).
 constexpr std::array<std::string_view, 7> accepted_params{
     "user",      "database", "application_name", "client_encoding",
@@ -442,18 +468,23 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     }
     application_name_ = std::string(sp.param("application_name"));
     is_admin_ = database_ == "pgbouncer";
+    // `options` (PGOPTIONS): each -c setting must be tracked or ignored, like a parameter.
+    std::vector<std::pair<std::string, std::string>> option_settings;
+    if (const auto bad = vet_options(sp.param("options"), s, owner_.tracked(), option_settings);
+        !bad.empty()) {
+        co_await fatal(sqlstate::protocol_violation,
+                       fmt::format("unsupported startup parameter in options: {}", bad),
+                       "pass only -c name=value settings in options, and add the name to "
+                       "ignore_startup_parameters or track_extra_parameters in the pooler's "
+                       "config");
+        co_return false;
+    }
     for (const auto& [name, value] : sp.params) {
         bool ok = name.starts_with("_pq_.");
         for (auto a : accepted_params) {
             ok = ok || iequals(name, a);
         }
-        for (const auto& ign : s.ignore_startup_parameters) {
-            ok = ok || iequals(name, ign);
-        }
-        ok = ok || owner_.tracked().index_of(name) >= 0;
-        if ((name == "options" || name == "standard_conforming_strings") && value.empty()) {
-            ok = true;
-        }
+        ok = ok || is_ignored(s, name) || owner_.tracked().index_of(name) >= 0 || name == "options";
         if (!ok) {
             co_await fatal(sqlstate::protocol_violation,
                            fmt::format("unsupported startup parameter: {}", name),
@@ -468,6 +499,11 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
         application_name_ = fmt::format("{} - {}", application_name_, peer_);
     }
     for (const auto& [name, value] : sp.params) {
+        if (const int i = owner_.tracked().index_of(name); i >= 0) {
+            parameters_.set(i, value);
+        }
+    }
+    for (const auto& [name, value] : option_settings) {
         if (const int i = owner_.tracked().index_of(name); i >= 0) {
             parameters_.set(i, value);
         }

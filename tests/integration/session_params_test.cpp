@@ -70,6 +70,21 @@ TEST_F(SessionParamsTest, StartupParametersAreApplied) {
     EXPECT_EQ(pq::value(latin.get(), "SELECT chr(233)"), std::string(1, '\xe9'));
 }
 
+// Settings in `options` (PGOPTIONS) count as startup parameters: a tracked one is applied,
+// one neither tracked nor ignored is refused with its name.
+TEST_F(SessionParamsTest, OptionsSettings) {
+    auto tokyo = connect_with("options='-c TimeZone=Asia/Tokyo'");
+    auto plain = connect_pooled();
+    EXPECT_STREQ(PQparameterStatus(tokyo.get(), "TimeZone"), "Asia/Tokyo");
+    EXPECT_EQ(pq::value(tokyo.get(), "SHOW TimeZone"), "Asia/Tokyo");
+    EXPECT_NE(pq::value(plain.get(), "SHOW TimeZone"), "Asia/Tokyo");
+    EXPECT_EQ(pq::value(tokyo.get(), "SHOW TimeZone"), "Asia/Tokyo");
+    auto refused = pq::connect(pooled_conninfo() + " options='-c work_mem=64MB'");
+    EXPECT_EQ(PQstatus(refused.get()), CONNECTION_BAD);
+    EXPECT_THAT(pq::error(refused.get()),
+                HasSubstr("unsupported startup parameter in options: work_mem"));
+}
+
 // Ten clients with their own application_name take turns on one server: each sees its own.
 TEST_F(SessionParamsTest, ManyClientsTakeTurns) {
     std::vector<pq::connection> clients;

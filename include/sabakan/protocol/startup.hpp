@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -47,5 +48,11 @@ std::optional<std::uint32_t> startup_length(bytes_view in) noexcept;
 
 /// Decodes one complete startup packet (length word included).
 startup_error decode_startup(bytes_view packet, startup_packet& out);
+
+/// The settings in a startup packet's `options` value, as PostgreSQL reads them: words
+/// split at blanks (a backslash keeps the next character, blank or not), each `-c name=value`,
+/// `-cname=value` or `--name=value`. False for anything else (other command-line switches).
+bool decode_startup_options(std::string_view options,
+                            std::vector<std::pair<std::string, std::string>>& out);
 
 }  // namespace sabakan::protocol

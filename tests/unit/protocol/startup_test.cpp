@@ -111,5 +111,24 @@ TEST(Startup, MalformedPackets) {
     EXPECT_EQ(decode_startup(huge, sp), startup_error::bad_length);
 }
 
+// The options value as PostgreSQL splits it: -c in both spellings, the long form with
+// dashes for underscores, backslash-escaped blanks; other switches are refused.
+TEST(StartupOptions, SettingsAsPostgresReadsThem) {
+    using settings = std::vector<std::pair<std::string, std::string>>;
+    settings out;
+    ASSERT_TRUE(decode_startup_options(
+        "-c search_path=app\\,\\ public  -cstatement_timeout=5s --lock-timeout=1s", out));
+    EXPECT_EQ(out, (settings{{"search_path", "app, public"},
+                             {"statement_timeout", "5s"},
+                             {"lock_timeout", "1s"}}));
+    out.clear();
+    EXPECT_TRUE(decode_startup_options("   ", out));
+    EXPECT_TRUE(out.empty());
+    EXPECT_FALSE(decode_startup_options("-c", out));
+    EXPECT_FALSE(decode_startup_options("-c novalue", out));
+    EXPECT_FALSE(decode_startup_options("-c =x", out));
+    EXPECT_FALSE(decode_startup_options("-B 100", out));
+}
+
 }  // namespace
 }  // namespace sabakan::protocol
