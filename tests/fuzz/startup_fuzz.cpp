@@ -1,6 +1,7 @@
 // Proves that the startup-packet reader survives any bytes a client opens with: startup_length
 // and decode_startup never read out of bounds, and whatever they accept has a legal length,
-// views inside the packet, and encodes back to the same bytes.
+// views inside the packet, and encodes back to the same bytes; the options value's settings
+// are read without fault.
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/protocol/tags.hpp>
@@ -72,6 +73,13 @@ void check_packet(bytes_view bytes) {
             "no NUL inside a name or value");
         require(sp.has(name), "has() finds every name");
         params.emplace_back(name, value);
+    }
+    // The options value (PGOPTIONS): whatever it holds, each setting read has a name.
+    std::vector<std::pair<std::string, std::string>> settings;
+    if (decode_startup_options(sp.param("options"), settings)) {
+        for (const auto& [name, value] : settings) {
+            require(!name.empty() && name.find('=') == std::string::npos, "option setting name");
+        }
     }
     // The writer always says 3.0; only such packets can be compared byte for byte.
     if (sp.version == 196608) {
