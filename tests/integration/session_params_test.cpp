@@ -1,6 +1,7 @@
 // Session parameters in transaction mode: what a client set (at startup or with SET outside
 // a transaction) is what it sees on every server it borrows, and never what another
 // client set. One server for all, so every client's query runs where others' did.
+#include "harness/console.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_cluster.hpp"
 
@@ -83,6 +84,18 @@ TEST_F(SessionParamsTest, OptionsSettings) {
     EXPECT_EQ(PQstatus(refused.get()), CONNECTION_BAD);
     EXPECT_THAT(pq::error(refused.get()),
                 HasSubstr("unsupported startup parameter in options: work_mem"));
+}
+
+// application_name_add_host: the client's address and port follow its application_name.
+TEST_F(SessionParamsTest, ApplicationNameAddHost) {
+    sabakan_options o;
+    o.default_pool_size = 1;
+    o.extra = {{"application_name_add_host", "1"}};
+    start_sabakan(o);
+    auto c = connect_with("application_name=web");
+    const std::string want = "web - 127.0.0.1:" + std::to_string(local_port(c.get()));
+    EXPECT_EQ(pq::value(c.get(), "SELECT current_setting('application_name')"), want);
+    EXPECT_STREQ(PQparameterStatus(c.get(), "application_name"), want.c_str());
 }
 
 // Ten clients with their own application_name take turns on one server: each sees its own.

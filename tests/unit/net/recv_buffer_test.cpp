@@ -2,6 +2,7 @@
 #include <sabakan/net/recv_buffer.hpp>
 
 #include <cstring>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -49,6 +50,32 @@ TEST(RecvBufferTest, CompactsWhenTheTailRunsShort) {
     EXPECT_EQ(b.sent_pos(), 0u);
     EXPECT_EQ(protocol::as_text(b.unparsed()), "abc");
     EXPECT_EQ(space.size(), 13u);
+}
+
+// A reply that stands in for a ParseComplete is retagged; a dropped one leaves the bytes
+// around it in order.
+TEST(RecvBufferEdits, DropAndRetagScannedTail) {
+    recv_buffer buf(64);
+    const std::string in =
+        std::string("1\0\0\0\4", 5) + std::string("3\0\0\0\4", 5) + std::string("2\0\0\0\4", 5);
+    auto space = buf.free_space();
+    std::memcpy(space.data(), in.data(), in.size());
+    buf.commit(in.size());
+    buf.advance(5);
+    buf.advance(5);
+    buf.retag_parsed_tail(5, '1');  // the CloseComplete becomes a ParseComplete
+    buf.advance(5);
+    buf.drop_parsed_tail(5);  // the BindComplete goes
+    const auto out = protocol::as_text(buf.to_send());
+    EXPECT_EQ(out, std::string("1\0\0\0\4", 5) + std::string("1\0\0\0\4", 5));
+    recv_buffer buf2(64);
+    space = buf2.free_space();
+    std::memcpy(space.data(), in.data(), in.size());
+    buf2.commit(in.size());
+    buf2.advance(5);
+    buf2.drop_parsed_tail(5);  // the first message goes: nothing before it moves
+    buf2.advance(10);
+    EXPECT_EQ(protocol::as_text(buf2.to_send()), in.substr(5));
 }
 
 }  // namespace
