@@ -1,13 +1,18 @@
 // sabakan's entry point: PgBouncer's command line, config loading, signals, and the
 // event loop.
 #include <sabakan/admin/console.hpp>
+#include <sabakan/admin/metrics_endpoint.hpp>
 #include <sabakan/auth/userlist.hpp>
 #include <sabakan/config/config.hpp>
+#include <sabakan/config/listen_address.hpp>
+#include <sabakan/config/log_options.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/core/version.hpp>
 #include <sabakan/net/asio.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/worker_group.hpp>
+
+#include "service_notify.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -32,6 +37,7 @@ using namespace sabakan;
 
 struct options {
     bool daemon = false;
+    bool check = false;
     bool quiet = false;
     int verbose = 0;
     std::string user;
@@ -49,6 +55,7 @@ void usage(std::FILE* out) {
                  "  -q, --quiet      do not log to stderr\n"
                  "  -v, --verbose    log more (repeat for even more)\n"
                  "  -u, --user=USER  switch to USER after binding the listeners\n"
+                 "  -t, --check      check the config (and auth_file) and exit: 0 when valid\n"
                  "  -V, --version    print the version and exit\n"
                  "  -h, --help       print this help and exit\n"
                  "\n"
@@ -69,6 +76,8 @@ int parse_args(int argc, char** argv, options& o) {
         }
         if (a == "-d" || a == "--daemon") {
             o.daemon = true;
+        } else if (a == "-t" || a == "--check") {
+            o.check = true;
         } else if (a == "-q" || a == "--quiet") {
             o.quiet = true;
         } else if (a.size() > 1 && a[0] == '-' && a[1] == 'v' &&
@@ -200,11 +209,15 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sabakan: -d needs pidfile set in %s\n", opts.config_file.c_str());
         return 1;
     }
+    if (opts.check) {
+        std::printf("sabakan: %s is valid\n", opts.config_file.c_str());
+        return 0;
+    }
 
-    log::options lo;
-    lo.file = s.logfile;
-    lo.to_stderr = !opts.quiet && !opts.daemon;
-    lo.verbose = opts.verbose > s.verbose ? opts.verbose : s.verbose;
+    log::options base;
+    base.to_stderr = !opts.quiet && !opts.daemon;
+    base.verbose = opts.verbose;
+    const log::options lo = config::log_options(s, base);
     std::string err;
     if (!log::configure(lo, &err)) {
         std::fprintf(stderr, "sabakan: %s (check logfile in %s)\n", err.c_str(),
@@ -240,10 +253,15 @@ int main(int argc, char** argv) {
         p.join(group, i);
     }
     session::pooler& pooler = *poolers.front();
+    admin::metrics_endpoint metrics(pooler);
     try {
         pooler.listen();
         for (int i = 1; i < workers; ++i) {
             poolers[static_cast<std::size_t>(i)]->share_listeners(pooler);
+        }
+        if (!s.metrics_listen.empty()) {
+            // The config loader has checked the text already.
+            metrics.listen(*config::parse_listen_address(s.metrics_listen));
         }
     } catch (const std::exception& e) {
         log::emit(log::level::fatal, "{}", e.what());
@@ -307,7 +325,11 @@ int main(int argc, char** argv) {
         switch (sig) {
             case SIGHUP:
                 log::info("got SIGHUP, reloading the configuration");
-                everywhere([](all_poolers& ps) { ps.front()->reload_from_file(); });
+                app::notify_reloading();
+                everywhere([](all_poolers& ps) {
+                    ps.front()->reload_from_file();
+                    app::notify_ready();
+                });
                 break;
             case SIGUSR1:
                 if (!pooler.suspended() && !pooler.is_paused("")) {
@@ -334,6 +356,7 @@ int main(int argc, char** argv) {
                 // A second one, or one during SUSPEND, means: now.
                 auto mode = sig == SIGINT ? session::shutdown_mode::wait_for_servers
                                           : session::shutdown_mode::wait_for_clients;
+                app::notify_stopping();
                 if (shutdown_signalled || pooler.suspended()) {
                     log::info("got signal {} again, exiting now", sig);
                     mode = session::shutdown_mode::none;
@@ -356,6 +379,7 @@ int main(int argc, char** argv) {
             }
             default:  // SIGQUIT
                 log::info("got signal {}, exiting now", sig);
+                app::notify_stopping();
                 everywhere([](all_poolers& ps) {
                     for (auto& p : ps) {
                         p->shutdown(session::shutdown_mode::none);
@@ -370,6 +394,7 @@ int main(int argc, char** argv) {
 
     log::info("sabakan {} started (pid {}, {} worker{})", SABAKAN_VERSION, ::getpid(), workers,
               workers == 1 ? "" : "s");
+    app::notify_ready();
     group.run();
     if (!s.pidfile.empty()) {
         ::unlink(s.pidfile.c_str());

@@ -6,6 +6,9 @@
 
 #include "values.hpp"
 
+#include <sabakan/config/listen_address.hpp>
+#include <sabakan/core/log.hpp>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -32,6 +35,7 @@ struct key_spec {
     std::span<const std::string_view> choices = {};  // text keys limited to these names
     bool null_when_empty = false;  // PgBouncer's default is "unset": SHOW CONFIG prints NULL
     bool null_default = false;     // PgBouncer's table gives no default text (verbose)
+    std::string_view (*check)(std::string_view value) = nullptr;  // text keys: "" when valid
 };
 
 constexpr std::string_view sslmode_names[] = {"disable", "allow",     "prefer",
@@ -54,6 +58,23 @@ constexpr key_spec choice(std::string_view name, std::string settings::*target,
 constexpr key_spec startup_only(key_spec k) {
     k.reloadable = false;
     return k;
+}
+// A text key whose value must also pass `check`, which says what is wrong or returns "".
+constexpr key_spec checked(key_spec k, std::string_view (*check)(std::string_view)) {
+    k.check = check;
+    return k;
+}
+std::string_view check_metrics_listen(std::string_view value) {
+    if (value.empty() || parse_listen_address(value)) {
+        return {};
+    }
+    return "expected host:port, e.g. 127.0.0.1:9127 or [::1]:9127 (empty turns it off)";
+}
+std::string_view check_syslog_facility(std::string_view value) {
+    if (log::syslog_facility(value) >= 0) {
+        return {};
+    }
+    return "expected one of auth, authpriv, daemon, user, local0 .. local7";
 }
 // A string PgBouncer leaves unset (NULL) by default rather than empty.
 constexpr key_spec unset(key_spec k) {
@@ -112,6 +133,8 @@ constexpr key_spec table[] = {
     number("max_prepared_statements", &s::max_prepared_statements),
     number("max_user_client_connections", &s::max_user_client_connections),
     number("max_user_connections", &s::max_user_connections),
+    // Not PgBouncer's: the built-in Prometheus endpoint (admin/metrics_endpoint).
+    startup_only(checked(key("metrics_listen", &s::metrics_listen), check_metrics_listen)),
     number("min_pool_size", &s::min_pool_size),
     // PgBouncer's docs: 0 turns peering off; the id must fit the cancel key's 14 bits.
     number("peer_id", &s::peer_id, 0, 16383),
@@ -149,7 +172,7 @@ constexpr key_spec table[] = {
     key("stats_users", &s::stats_users),
     key("suspend_timeout", &s::suspend_timeout),
     key("syslog", &s::syslog),
-    key("syslog_facility", &s::syslog_facility),
+    checked(key("syslog_facility", &s::syslog_facility), check_syslog_facility),
     key("syslog_ident", &s::syslog_ident),
     key("tcp_defer_accept", &s::tcp_defer_accept),
     key("tcp_keepalive", &s::tcp_keepalive),
@@ -351,6 +374,11 @@ std::string apply_setting(settings& st, std::string_view name, std::string_view 
         return hint.empty() ? "unknown setting; check the spelling against PgBouncer's list of "
                               "[pgbouncer] settings, all of which sabakan accepts"
                             : "unknown setting; " + hint;
+    }
+    if (k->check != nullptr) {
+        if (std::string_view problem = k->check(value); !problem.empty()) {
+            return std::string(problem);
+        }
     }
     std::string error =
         std::visit([&](auto target) { return read_into(*k, st.*target, value); }, k->target);

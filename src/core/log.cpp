@@ -1,6 +1,7 @@
 // Log sink: one mutex-guarded FILE*, since log lines are rare next to forwarded messages.
 #include <sabakan/core/log.hpp>
 
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <utility>
 
 namespace sabakan::log {
 namespace {
@@ -18,6 +20,25 @@ std::mutex mutex_;
 std::FILE* file_ = nullptr;
 bool to_stderr_ = true;
 std::atomic<int> max_level_{static_cast<int>(level::log)};
+bool syslog_open_ = false;
+std::string syslog_ident_;  // openlog() keeps the pointer, so the text lives here
+
+int syslog_priority(level lv) {
+    switch (lv) {
+        case level::fatal:
+            return LOG_CRIT;
+        case level::error:
+            return LOG_ERR;
+        case level::warning:
+            return LOG_WARNING;
+        case level::log:
+            return LOG_INFO;
+        case level::debug:
+        case level::noise:
+            return LOG_DEBUG;
+    }
+    return LOG_INFO;
+}
 
 const char* name(level lv) {
     switch (lv) {
@@ -39,6 +60,21 @@ const char* name(level lv) {
 
 }  // namespace
 
+int syslog_facility(std::string_view name) noexcept {
+    static constexpr std::pair<std::string_view, int> facilities[] = {
+        {"auth", LOG_AUTH},     {"authpriv", LOG_AUTHPRIV}, {"daemon", LOG_DAEMON},
+        {"user", LOG_USER},     {"local0", LOG_LOCAL0},     {"local1", LOG_LOCAL1},
+        {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},     {"local4", LOG_LOCAL4},
+        {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},     {"local7", LOG_LOCAL7},
+    };
+    for (const auto& [n, code] : facilities) {
+        if (n == name) {
+            return code;
+        }
+    }
+    return -1;
+}
+
 bool configure(const options& opts, std::string* error) {
     std::FILE* f = nullptr;
     if (!opts.file.empty()) {
@@ -58,6 +94,17 @@ bool configure(const options& opts, std::string* error) {
     }
     file_ = f;
     to_stderr_ = opts.to_stderr;
+    if (syslog_open_) {
+        ::closelog();
+        syslog_open_ = false;
+    }
+    if (opts.syslog) {
+        const int facility = syslog_facility(opts.syslog_facility);
+        syslog_ident_ = opts.syslog_ident;
+        ::openlog(syslog_ident_.c_str(), LOG_PID | LOG_NDELAY,
+                  facility < 0 ? LOG_DAEMON : facility);
+        syslog_open_ = true;
+    }
     int lv = static_cast<int>(level::log) + (opts.verbose > 2 ? 2 : opts.verbose);
     max_level_.store(lv, std::memory_order_relaxed);
     return true;
@@ -84,6 +131,9 @@ void write(level lv, std::string_view message) {
     }
     if (file_ != nullptr) {
         std::fwrite(line.data(), 1, line.size(), file_);
+    }
+    if (syslog_open_) {
+        ::syslog(syslog_priority(lv), "%.*s", static_cast<int>(message.size()), message.data());
     }
 }
 

@@ -1,5 +1,6 @@
 // Pools keyed by (database, user), the cancel-key registry and the listeners.
 #include <sabakan/auth/random.hpp>
+#include <sabakan/config/log_options.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/core/memory.hpp>
 #include <sabakan/net/tcp_options.hpp>
@@ -492,11 +493,8 @@ bool pooler::reload_from_file() {
                          config_path_);
         }
         auto fresh_users = load_users(*fresh);
-        log::options lo = log_base_;
-        lo.file = fresh->bouncer.logfile;
-        if (fresh->bouncer.verbose > lo.verbose) {
-            lo.verbose = fresh->bouncer.verbose;
-        }
+        // Reopened even when unchanged: after logrotate moves the file, SIGHUP makes a new one.
+        const log::options lo = config::log_options(fresh->bouncer, log_base_);
         std::string error;
         if (!log::configure(lo, &error)) {
             log::error("{} (check logfile in {}); still logging where it did", error, config_path_);

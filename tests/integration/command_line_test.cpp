@@ -65,6 +65,33 @@ TEST_F(CommandLineTest, BadConfigNamesFileLineAndKey) {
     EXPECT_THAT(out_, HasSubstr(ini + ":6: pool_mode:"));
 }
 
+// --check (-t) reads the config and the auth_file, says whether they are valid and exits,
+// listening on nothing: what a config repository's CI or ExecReload's pre-check runs.
+TEST_F(CommandLineTest, CheckValidatesAndExits) {
+    const std::string users = dir_.file("userlist.txt");
+    write_file(users, "\"mastodon\" \"md5d75bb2be2d7086c6148944261a00f605\"\n");
+    const int port = free_tcp_port();
+    const std::string good = dir_.file("good.ini");
+    write_file(good,
+               "[databases]\napp = host=127.0.0.1\n[pgbouncer]\nlisten_addr = 127.0.0.1\n"
+               "unix_socket_dir =\nauth_type = md5\nauth_file = " +
+                   users + "\nlisten_port = " + std::to_string(port) + "\n");
+    EXPECT_EQ(run({"--check", good}), 0);
+    EXPECT_THAT(out_, HasSubstr(good + " is valid"));
+    EXPECT_FALSE(accepts_tcp(port));
+    EXPECT_EQ(run({"-t", good}), 0);
+
+    const std::string bad = dir_.file("bad.ini");
+    write_file(bad,
+               "[pgbouncer]\nlisten_port = " + std::to_string(port) + "\nmetrics_listen = 9127\n");
+    EXPECT_EQ(run({"-t", bad}), 1);
+    EXPECT_THAT(out_, HasSubstr(bad + ":3: metrics_listen: expected host:port"));
+
+    write_file(users, "\"mastodon\" md5-missing-quotes\n");
+    EXPECT_EQ(run({"-t", good}), 1);
+    EXPECT_THAT(out_, HasSubstr(users));
+}
+
 // A second sabakan on a port the first one holds says so and exits; the first keeps serving.
 TEST_F(CommandLineTest, PortInUseRefused) {
     start_sabakan();

@@ -189,6 +189,7 @@ struct settings {
     bool syslog = false;
     std::string syslog_ident = "pgbouncer";
     std::string syslog_facility = "daemon";
+    std::string metrics_listen;  // host:port of the Prometheus endpoint; empty: off
     int verbose = 0;
     std::string user;
     std::string job_name = "pgbouncer";

@@ -1,5 +1,6 @@
 // Process-wide logger: PgBouncer-like lines "2026-11-22 10:16:52.123 UTC [pid] LOG message"
-// to stderr and/or a log file. Formatting happens only when the level is enabled.
+// to stderr and/or a log file, and the message alone to syslog, which stamps its own time
+// and pid. Formatting happens only when the level is enabled.
 #pragma once
 
 #include <fmt/format.h>
@@ -15,7 +16,14 @@ struct options {
     std::string file;       // empty: no log file
     bool to_stderr = true;  // -q turns this off
     int verbose = 0;        // 1: debug, 2+: noise
+    bool syslog = false;
+    std::string syslog_ident = "sabakan";
+    std::string syslog_facility = "daemon";  // one syslog_facility() knows
 };
+
+/// The syslog(3) facility code of a name PgBouncer accepts (auth, authpriv, daemon, user,
+/// local0 .. local7), or -1.
+int syslog_facility(std::string_view name) noexcept;
 
 /// Applies new options; reopens the log file (SIGHUP/RELOAD). Returns false and keeps
 /// logging to the old destination when the file cannot be opened.

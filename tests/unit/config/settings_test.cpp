@@ -34,11 +34,11 @@ TEST(Settings, ReloadKeepsStartupOnlyKeys) {
     EXPECT_TRUE(keep_startup_settings(same, running).empty());
 }
 
-// The table has PgBouncer 1.25's 100 keys and sabakan's own `workers`, alphabetical, with
-// the startup-only keys marked.
+// The table has PgBouncer 1.25's 100 keys and sabakan's own `workers` and `metrics_listen`,
+// alphabetical, with the startup-only keys marked.
 TEST(Settings, KeyTable) {
     const auto keys = setting_list();
-    EXPECT_EQ(keys.size(), 101U);
+    EXPECT_EQ(keys.size(), 102U);
     EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end(),
                                [](const auto& a, const auto& b) { return a.name < b.name; }));
     std::set<std::string_view> fixed;
@@ -47,13 +47,21 @@ TEST(Settings, KeyTable) {
             fixed.insert(k.name);
         }
     }
-    const std::set<std::string_view> expected = {"disable_pqexec",   "job_name",
-                                                 "listen_addr",      "listen_backlog",
-                                                 "listen_port",      "pidfile",
-                                                 "pkt_buf",          "resolv_conf",
-                                                 "so_reuseport",     "track_extra_parameters",
-                                                 "unix_socket_dir",  "unix_socket_group",
-                                                 "unix_socket_mode", "user",
+    const std::set<std::string_view> expected = {"disable_pqexec",
+                                                 "job_name",
+                                                 "listen_addr",
+                                                 "listen_backlog",
+                                                 "listen_port",
+                                                 "metrics_listen",
+                                                 "pidfile",
+                                                 "pkt_buf",
+                                                 "resolv_conf",
+                                                 "so_reuseport",
+                                                 "track_extra_parameters",
+                                                 "unix_socket_dir",
+                                                 "unix_socket_group",
+                                                 "unix_socket_mode",
+                                                 "user",
                                                  "workers"};
     EXPECT_EQ(fixed, expected);
 }
@@ -68,6 +76,10 @@ TEST(Settings, EveryKeyAccepted) {
             value = "trust";
         } else if (k.name.ends_with("_sslmode")) {
             value = "require";
+        } else if (k.name == "metrics_listen") {
+            value = "127.0.0.1:9127";
+        } else if (k.name == "syslog_facility") {
+            value = "local0";
         }
         EXPECT_TRUE(errors_of("[pgbouncer]\n" + std::string(k.name) + " = " + value + "\n").empty())
             << k.name;
@@ -136,6 +148,29 @@ TEST(Settings, BoolBad) {
               "'maybe'");
     EXPECT_EQ(errors_of("[pgbouncer]\nsyslog = \n").size(), 1U);
     EXPECT_EQ(errors_of("[pgbouncer]\nsyslog = y\n").size(), 1U);
+}
+
+// metrics_listen is host:port (or empty, the default: off); anything else names the line.
+TEST(Settings, MetricsListen) {
+    EXPECT_EQ(with("metrics_listen = 127.0.0.1:9127").metrics_listen, "127.0.0.1:9127");
+    EXPECT_EQ(with("metrics_listen = [::1]:9127").metrics_listen, "[::1]:9127");
+    EXPECT_EQ(with("metrics_listen =").metrics_listen, "");
+    EXPECT_EQ(only_error("[pgbouncer]\nmetrics_listen = 9127\n"),
+              "test.ini:2: metrics_listen: expected host:port, e.g. 127.0.0.1:9127 or "
+              "[::1]:9127 (empty turns it off)");
+    for (const char* bad :
+         {"localhost", "localhost:", "localhost:0", "localhost:65536", "::1:9127", "host:91x"}) {
+        EXPECT_EQ(errors_of(std::string("[pgbouncer]\nmetrics_listen = ") + bad + "\n").size(), 1U)
+            << bad;
+    }
+}
+
+// syslog_facility must be a facility syslog(3) has.
+TEST(Settings, SyslogFacility) {
+    EXPECT_EQ(with("syslog_facility = local3").syslog_facility, "local3");
+    EXPECT_EQ(only_error("[pgbouncer]\nsyslog_facility = kern\n"),
+              "test.ini:2: syslog_facility: expected one of auth, authpriv, daemon, user, "
+              "local0 .. local7");
 }
 
 // Times are seconds, fractions allowed, stored as microseconds.

@@ -30,7 +30,7 @@ std::string row(const settings& s, std::string_view key) {
 TEST(ShowConfig, RowsFollowSettingList) {
     const auto rows = show_config(settings{});
     const auto keys = setting_list();
-    ASSERT_EQ(rows.size(), 101U);  // PgBouncer's 100 and `workers`
+    ASSERT_EQ(rows.size(), 102U);  // PgBouncer's 100, `workers` and `metrics_listen`
     ASSERT_EQ(rows.size(), keys.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         EXPECT_EQ(rows[i].key, keys[i].name);
@@ -54,6 +54,7 @@ TEST(ShowConfig, Defaults) {
     EXPECT_EQ(row(s, "log_connections"), "log_connections|1|1|yes");
     EXPECT_EQ(row(s, "listen_addr"), "listen_addr|||no");
     EXPECT_EQ(row(s, "listen_port"), "listen_port|6432|6432|no");
+    EXPECT_EQ(row(s, "metrics_listen"), "metrics_listen|||no");
     EXPECT_EQ(row(s, "max_packet_size"), "max_packet_size|2147483647|2147483647|yes");
     EXPECT_EQ(row(s, "pool_mode"), "pool_mode|session|session|yes");
     EXPECT_EQ(row(s, "server_check_query"), "server_check_query|<empty>|<empty>|yes");
