@@ -660,6 +660,15 @@ void pooler::shutdown(shutdown_mode mode) {
         return;
     }
     shutdown_ = mode;
+    if (mode == shutdown_mode::wait_for_clients) {
+        // Connections the kernel completed but nobody accepted yet would be reset when the
+        // listening socket closes; they are clients like any other, so take them first.
+        // With so_reuseport (a rolling restart), what arrives afterwards goes to the
+        // other process. The unix socket stays open for admin logins.
+        for (auto& a : tcp_acceptors_) {
+            accept_backlog(*a, false);
+        }
+    }
     stop_listening(/*keep_unix=*/true);
     if (mode == shutdown_mode::wait_for_servers) {
         pause("");
@@ -970,6 +979,23 @@ net::awaitable<void> pooler::accept_loop(Acceptor& acceptor, bool is_unix) {
             backoff.expires_after(std::chrono::milliseconds(200));
             co_await backoff.async_wait(asio::redirect_error(net::use_awaitable, ec));
             continue;
+        }
+        if (!is_unix) {
+            net::apply_tcp_options(socket.native_handle(), cfg_->bouncer);
+        }
+        std::make_shared<client_session>(*this, std::move(socket), is_unix)->start();
+    }
+}
+
+template <typename Acceptor>
+void pooler::accept_backlog(Acceptor& acceptor, bool is_unix) {
+    error_code ec;
+    acceptor.non_blocking(true, ec);
+    while (!ec) {
+        net::stream_socket socket(io_);
+        acceptor.accept(socket, ec);
+        if (ec) {
+            return;  // would_block: the backlog is empty
         }
         if (!is_unix) {
             net::apply_tcp_options(socket.native_handle(), cfg_->bouncer);

@@ -259,6 +259,10 @@ private:
                              const std::string& server_user) const;
     template <typename Acceptor>
     net::awaitable<void> accept_loop(Acceptor& acceptor, bool is_unix);
+    /// Accepts, without waiting, every connection the kernel has completed on `acceptor`
+    /// and serves it as accept_loop would.
+    template <typename Acceptor>
+    void accept_backlog(Acceptor& acceptor, bool is_unix);
     /// Calls f(pool) for the pools of `db`, or of every database when it is empty.
     template <typename F>
     void for_pools(const std::string& db, F&& f);

@@ -1,0 +1,141 @@
+// A rolling restart with so_reuseport, as an upgrade runs it: a second sabakan starts on
+// the same port, the first gets SIGTERM (shut down once its clients have left) and exits
+// when they have. Two pgbench runs go on throughout, one connecting anew for every
+// transaction, one keeping its connections; neither may lose a connection or a
+// transaction, and every transaction pgbench counts is in the table exactly once.
+#include "harness/child_process.hpp"
+#include "harness/client_run.hpp"
+#include "harness/fixture.hpp"
+#include "harness/pg_cluster.hpp"
+#include "harness/pg_environment.hpp"
+#include "harness/sockets.hpp"
+#include "harness/temp_dir.hpp"
+#include "harness/wait.hpp"
+
+#include <gmock/gmock.h>
+
+#include <csignal>
+#include <regex>
+#include <string>
+
+namespace sabakan::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+/// `text` with the value of the `key = ...` line replaced.
+std::string with_setting(std::string text, const std::string& key, const std::string& value) {
+    return std::regex_replace(text, std::regex("\n" + key + " = [^\n]*"),
+                              "\n" + key + " = " + value);
+}
+
+/// pgbench's "number of transactions actually processed: N", or -1.
+long long processed(const std::string& output) {
+    std::smatch m;
+    if (std::regex_search(output, m, std::regex(R"(actually processed: (\d+))"))) {
+        return std::stoll(m[1].str());
+    }
+    return -1;
+}
+
+class RollingRestartTest : public sabakan_test {
+protected:
+    void SetUp() override {
+        sabakan_test::SetUp();
+        if (HasFatalFailure()) {
+            return;
+        }
+        sabakan_options o;
+        o.workers = 2;
+        o.extra = {{"so_reuseport", "1"}};
+        start_sabakan(o);
+    }
+
+    std::vector<std::string> pgbench(std::vector<std::string> args) {
+        std::vector<std::string> argv = {"/usr/bin/env",
+                                         std::string("PGPASSWORD=") + app_password,
+                                         pg_tool("pgbench"),
+                                         "-n",
+                                         "-h",
+                                         "127.0.0.1",
+                                         "-p",
+                                         std::to_string(sabakan().port()),
+                                         "-U",
+                                         app_user,
+                                         "-f",
+                                         dir_.file("insert.sql")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.push_back(app_database);
+        return argv;
+    }
+
+    temp_dir dir_{"sabakan-restart"};
+};
+
+TEST_F(RollingRestartTest, PgbenchLosesNothing) {
+    auto direct = connect_direct();
+    pq::run(direct.get(), "DROP TABLE IF EXISTS restart_log");
+    pq::run(direct.get(), "CREATE TABLE restart_log (client int, n int)");
+    pq::run(direct.get(), "GRANT INSERT ON restart_log TO mastodon");
+    // One row per transaction: what pgbench counts can be checked against the table.
+    write_file(dir_.file("insert.sql"),
+               "\\set n random(1, 1000000)\n"
+               "INSERT INTO restart_log VALUES (:client_id, :n);\n");
+
+    child_process churn;  // a new connection for every transaction (-C)
+    churn.spawn(pgbench({"-C", "-c", "4", "-j", "2", "-T", "12"}), dir_.file("churn.out"));
+    child_process steady;  // connections kept for the whole run
+    steady.spawn(pgbench({"-c", "4", "-j", "2", "-T", "12"}), dir_.file("steady.out"));
+    auto rows = [&] { return pq::number(direct.get(), "SELECT count(*) FROM restart_log"); };
+    ASSERT_TRUE(wait_until([&] { return rows() >= 200; }, 30s)) << "no traffic";
+
+    // The new process: the same config, its own unix socket and log.
+    temp_dir next_dir("sabakan-next");
+    std::string ini = read_file(sabakan().config_path());
+    ini = with_setting(ini, "unix_socket_dir", next_dir.path());
+    ini = with_setting(ini, "logfile", next_dir.file("sabakan.log"));
+    write_file(next_dir.file("sabakan.ini"), ini);
+    child_process next;
+    next.spawn({sabakan_binary(), next_dir.file("sabakan.ini")}, next_dir.file("stderr.log"));
+    const std::string next_socket = next_dir.file(".s.PGSQL." + std::to_string(sabakan().port()));
+    ASSERT_TRUE(wait_until([&] { return accepts_unix(next_socket); }, 20s))
+        << read_file(next_dir.file("stderr.log"));
+
+    // The old one stops listening and leaves once its clients have.
+    const long long before_signal = rows();
+    sabakan().signal(SIGTERM);
+    ASSERT_TRUE(wait_until([&] { return !churn.running() && !steady.running(); }, 60s));
+    const std::string churn_out = read_file(dir_.file("churn.out"));
+    const std::string steady_out = read_file(dir_.file("steady.out"));
+    EXPECT_EQ(churn.status(), 0) << churn_out;
+    EXPECT_EQ(steady.status(), 0) << steady_out;
+    EXPECT_THAT(churn_out, HasSubstr("number of failed transactions: 0 (0.000%)")) << churn_out;
+    EXPECT_THAT(steady_out, HasSubstr("number of failed transactions: 0 (0.000%)")) << steady_out;
+    EXPECT_THAT(churn_out + steady_out, ::testing::Not(HasSubstr("abort")));
+
+    // The old process exits once the steady clients have gone; the new one served the
+    // connections made after the signal.
+    EXPECT_TRUE(wait_until([&] { return sabakan().stop() == 0; }, 20s));
+    const long long total = rows();
+    EXPECT_GT(total, before_signal);
+    EXPECT_EQ(total, processed(churn_out) + processed(steady_out))
+        << "every transaction pgbench counted is in the table exactly once";
+    auto next_admin =
+        pq::connect_ok("host=" + next_dir.path() + " port=" + std::to_string(sabakan().port()) +
+                       " user=pgbouncer password=password dbname=pgbouncer");
+    auto stats = pq::run(next_admin.get(), "SHOW STATS_TOTALS");
+    long long served = 0;
+    for (int i = 0; i < PQntuples(stats.get()); ++i) {
+        if (std::string(PQgetvalue(stats.get(), i, 0)) == app_database) {
+            served = std::stoll(PQgetvalue(stats.get(), i, PQfnumber(stats.get(), "xact_count")));
+        }
+    }
+    EXPECT_GT(served, 0) << "the new process served no transaction";
+    std::printf("rolling restart: %lld transactions, %lld of them through the new process\n", total,
+                served);
+    EXPECT_EQ(next.stop(20s), 0) << read_file(next_dir.file("sabakan.log"));
+}
+
+}  // namespace
+}  // namespace sabakan::integration
