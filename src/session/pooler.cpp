@@ -56,8 +56,11 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
 }
 
 pooler::~pooler() {
-    for (const auto& path : unix_socket_paths_) {
-        ::unlink(path.c_str());
+    for (const auto& [path, inode] : unix_socket_paths_) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0 && st.st_ino == inode) {
+            ::unlink(path.c_str());
+        }
     }
     // An immediate exit leaves linked clients and servers pointing at each other. Break
     // those cycles so that destroying the event loop's pending tasks frees everything.
@@ -1081,25 +1084,35 @@ void pooler::listen() {
     }
     if (!s.unix_socket_dir.empty()) {
         auto path = fmt::format("{}/.s.PGSQL.{}", s.unix_socket_dir, s.listen_port);
+        bool take_over = false;
         {
             // A socket file that still answers belongs to a running pooler or PostgreSQL:
-            // never take it over. One that refuses is stale (a crash) and is replaced.
+            // never take it over, except from a pooler in a rolling restart (so_reuseport),
+            // whose TCP port is shared too. One that refuses is stale (a crash): replaced.
             asio::local::stream_protocol::socket probe(io_);
             error_code probe_ec;
             probe.connect(asio::local::stream_protocol::endpoint(path), probe_ec);
-            if (!probe_ec) {
+            // The file's owner tells a predecessor (the same service user) from PostgreSQL.
+            struct stat owner {};
+            const bool ours = ::stat(path.c_str(), &owner) == 0 && owner.st_uid == ::geteuid();
+            if (!probe_ec && !(s.so_reuseport && ours)) {
                 throw std::runtime_error(fmt::format(
                     "another process is listening on unix socket {}: stop it, or change "
-                    "unix_socket_dir or listen_port",
+                    "unix_socket_dir or listen_port (a rolling restart needs so_reuseport in "
+                    "both, run as the same user)",
                     path));
             }
+            take_over = !probe_ec;
         }
-        ::unlink(path.c_str());  // a stale socket file from a previous run
+        // Taken over by binding a new name and renaming it onto the old one: the socket
+        // file is never missing, and the old process keeps serving whom it accepted.
+        const std::string bind_path = take_over ? fmt::format("{}.{}", path, ::getpid()) : path;
+        ::unlink(bind_path.c_str());  // a stale socket file from a previous run
         auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
         error_code ec;
         acc->open(asio::local::stream_protocol(), ec);
         if (!ec) {
-            acc->bind(asio::local::stream_protocol::endpoint(path), ec);
+            acc->bind(asio::local::stream_protocol::endpoint(bind_path), ec);
         }
         if (ec) {
             throw std::runtime_error(
@@ -1107,9 +1120,19 @@ void pooler::listen() {
                             "unix_socket_dir)",
                             path, ec.message()));
         }
-        ::chmod(path.c_str(), static_cast<mode_t>(s.unix_socket_mode));
+        ::chmod(bind_path.c_str(), static_cast<mode_t>(s.unix_socket_mode));
         acc->listen(s.listen_backlog);
-        unix_socket_paths_.push_back(path);
+        if (take_over && ::rename(bind_path.c_str(), path.c_str()) != 0) {
+            const int err = errno;
+            ::unlink(bind_path.c_str());
+            throw std::runtime_error(
+                fmt::format("cannot take over unix socket {}: {}", path, std::strerror(err)));
+        }
+        if (take_over) {
+            log::info("took over unix socket {} from the running pooler (so_reuseport)", path);
+        }
+        struct stat st {};
+        unix_socket_paths_.emplace_back(path, ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0);
         log::info("listening on unix:{}", path);
         unix_acceptors_.push_back(std::move(acc));
         spawn(*unix_acceptors_.back(), true);

@@ -1,14 +1,13 @@
 // A rolling restart with so_reuseport, as an upgrade runs it: a second sabakan starts on
-// the same port, the first gets SIGTERM (shut down once its clients have left) and exits
-// when they have. Two pgbench runs go on throughout, one connecting anew for every
-// transaction, one keeping its connections; neither may lose a connection or a
+// the same port (taking over the unix socket file too), the first gets SIGTERM (shut down once its
+// clients have left) and exits when they have. Two pgbench runs go on throughout, one connecting
+// anew for every transaction, one keeping its connections; neither may lose a connection or a
 // transaction, and every transaction pgbench counts is in the table exactly once.
 #include "harness/child_process.hpp"
 #include "harness/client_run.hpp"
 #include "harness/fixture.hpp"
 #include "harness/pg_cluster.hpp"
 #include "harness/pg_environment.hpp"
-#include "harness/sockets.hpp"
 #include "harness/temp_dir.hpp"
 #include "harness/wait.hpp"
 
@@ -90,17 +89,17 @@ TEST_F(RollingRestartTest, PgbenchLosesNothing) {
     auto rows = [&] { return pq::number(direct.get(), "SELECT count(*) FROM restart_log"); };
     ASSERT_TRUE(wait_until([&] { return rows() >= 200; }, 30s)) << "no traffic";
 
-    // The new process: the same config, its own unix socket and log.
+    // The new process: the same config (the same port and unix socket), its own log.
     temp_dir next_dir("sabakan-next");
-    std::string ini = read_file(sabakan().config_path());
-    ini = with_setting(ini, "unix_socket_dir", next_dir.path());
-    ini = with_setting(ini, "logfile", next_dir.file("sabakan.log"));
-    write_file(next_dir.file("sabakan.ini"), ini);
+    const std::string next_log = next_dir.file("sabakan.log");
+    write_file(next_dir.file("sabakan.ini"),
+               with_setting(read_file(sabakan().config_path()), "logfile", next_log));
     child_process next;
     next.spawn({sabakan_binary(), next_dir.file("sabakan.ini")}, next_dir.file("stderr.log"));
-    const std::string next_socket = next_dir.file(".s.PGSQL." + std::to_string(sabakan().port()));
-    ASSERT_TRUE(wait_until([&] { return accepts_unix(next_socket); }, 20s))
-        << read_file(next_dir.file("stderr.log"));
+    ASSERT_TRUE(wait_until(
+        [&] { return read_file(next_log).find(" started (pid") != std::string::npos; }, 20s))
+        << read_file(next_dir.file("stderr.log")) << read_file(next_log);
+    EXPECT_THAT(read_file(next_log), HasSubstr("took over unix socket"));
 
     // The old one stops listening and leaves once its clients have.
     const long long before_signal = rows();
@@ -116,13 +115,14 @@ TEST_F(RollingRestartTest, PgbenchLosesNothing) {
 
     // The old process exits once the steady clients have gone; the new one served the
     // connections made after the signal.
-    EXPECT_TRUE(wait_until([&] { return sabakan().stop() == 0; }, 20s));
+    EXPECT_EQ(sabakan().wait_exit(20s), 0) << "the old process did not exit by itself";
     const long long total = rows();
     EXPECT_GT(total, before_signal);
     EXPECT_EQ(total, processed(churn_out) + processed(steady_out))
         << "every transaction pgbench counted is in the table exactly once";
+    // The unix socket, taken over, is the new process's, and the old one left it in place.
     auto next_admin =
-        pq::connect_ok("host=" + next_dir.path() + " port=" + std::to_string(sabakan().port()) +
+        pq::connect_ok("host=" + sabakan().dir() + " port=" + std::to_string(sabakan().port()) +
                        " user=pgbouncer password=password dbname=pgbouncer");
     auto stats = pq::run(next_admin.get(), "SHOW STATS_TOTALS");
     long long served = 0;

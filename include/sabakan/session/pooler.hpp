@@ -3,6 +3,8 @@
 // Owned by: one worker io_context; never touched from another thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <sabakan/auth/userlist.hpp>
 #include <sabakan/config/config.hpp>
 #include <sabakan/core/log.hpp>
@@ -287,7 +289,9 @@ private:
     std::unordered_map<std::uint64_t, client_session*> clients_by_key_;
     std::vector<std::unique_ptr<net::asio::ip::tcp::acceptor>> tcp_acceptors_;
     std::vector<std::unique_ptr<net::asio::local::stream_protocol::acceptor>> unix_acceptors_;
-    std::vector<std::string> unix_socket_paths_;
+    /// The socket files this process made, with the inode each got: at exit a file is
+    /// removed only while it is still this process's, not the successor's of a handover.
+    std::vector<std::pair<std::string, ino_t>> unix_socket_paths_;
     client_tally own_tally_;
     client_tally* tally_ = &own_tally_;  // the group's once joined
 
