@@ -1,11 +1,17 @@
 // The binary as an operator meets it: PgBouncer's command line, a config with mistakes
 // refused with file, line and key, and a port or socket already in use refused by name.
+#include "harness/child_process.hpp"
 #include "harness/fixture.hpp"
 #include "harness/sockets.hpp"
 #include "harness/temp_dir.hpp"
 #include "harness/wait.hpp"
 
 #include <gmock/gmock.h>
+
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -147,6 +153,59 @@ TEST_F(CommandLineTest, DaemonAndPidfile) {
     // On a clean exit the daemon removes its pidfile.
     EXPECT_TRUE(wait_until([&] { return read_file(pidfile).empty() && ::kill(pid, 0) != 0; },
                            std::chrono::seconds(10)));
+}
+
+/// A port below 1024 that nothing listens on, or 0 when this process may not bind one.
+int free_privileged_port() {
+    for (int port = 1023; port > 900; --port) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (bound) {
+            return port;
+        }
+    }
+    return 0;
+}
+
+/// The real uid in /proc/PID/status, or -1.
+long uid_of(int pid) {
+    const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    long uid = -1;
+    const auto at = status.find("\nUid:");
+    if (at != std::string::npos) {
+        std::sscanf(status.c_str() + at + 5, "%ld", &uid);
+    }
+    return uid;
+}
+
+// -u USER binds first and then becomes USER: as root, sabakan listens on a port only root
+// may bind and runs as nobody. Anyone else cannot switch users, and is told so.
+TEST_F(CommandLineTest, UserSwitchesAfterBinding) {
+    const passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    const int port = ::geteuid() == 0 ? free_privileged_port() : free_tcp_port();
+    ASSERT_GT(port, 0);
+    const std::string ini = dir_.file("user.ini");
+    write_file(ini,
+               "[databases]\nx = host=127.0.0.1\n[pgbouncer]\nlisten_addr = 127.0.0.1\n"
+               "unix_socket_dir =\nauth_type = trust\nlisten_port = " +
+                   std::to_string(port) + "\n");
+    if (::geteuid() != 0) {
+        EXPECT_EQ(run({"-u", "nobody", ini}), 1);
+        EXPECT_THAT(out_, HasSubstr("could not switch to user \"nobody\""));
+        return;
+    }
+    child_process pooler;
+    pooler.spawn({sabakan_binary(), "-u", "nobody", ini}, dir_.file("user.out"));
+    ASSERT_TRUE(wait_until([&] { return accepts_tcp(port); }, std::chrono::seconds(10)))
+        << read_file(dir_.file("user.out"));
+    EXPECT_EQ(uid_of(pooler.pid()), static_cast<long>(nobody->pw_uid));
+    EXPECT_EQ(pooler.stop(std::chrono::seconds(10)), 0) << read_file(dir_.file("user.out"));
 }
 
 }  // namespace
