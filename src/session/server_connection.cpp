@@ -415,6 +415,12 @@ net::awaitable<void> server_connection::send_own_query(std::string sql) {
     }
 }
 
+std::string server_connection::server_address() const {
+    const server_target& t = pool_.target();
+    return t.host.empty() || t.host.front() == '/' ? fmt::format("unix:{}", t.port)
+                                                   : fmt::format("{}:{}", t.host, t.port);
+}
+
 void server_connection::fail_login(std::string message) {
     if (timed_out_) {
         message = fmt::format(
@@ -422,7 +428,8 @@ void server_connection::fail_login(std::string message) {
             "logging in",
             owner_.settings().server_connect_timeout.count() / 1000000.0);
     }
-    log::warning("S-{}: {}/{} login failed: {}", id_, pool_.database(), pool_.user(), message);
+    log::warning("S-{}: {}/{}@{} login failed: {}", id_, pool_.database(), pool_.user(),
+                 server_address(), message);
     closed_ = true;
     error_code ec;
     socket_.close(ec);
@@ -454,7 +461,11 @@ net::awaitable<void> server_connection::run() {
         co_return;
     }
     logged_in_ = true;
-    log::debug("S-{}: {}/{} new server connection", id_, pool_.database(), pool_.user());
+    if (owner_.settings().log_connections) {
+        const auto [local, local_port] = detail::local_end(socket_);
+        log::info("S-{}: {}/{}@{} new connection to server (from {}:{})", id_, pool_.database(),
+                  pool_.user(), server_address(), local, local_port);
+    }
     if (auto out = pool_.login_done(*this); pool::must_close(out)) {
         close(pool::to_string(out));
     }
@@ -490,7 +501,10 @@ net::awaitable<void> server_connection::serve() {
     if (state() != pool::server_state::unlinked) {
         pool_.remove(*this);
     }
-    log::debug("S-{}: closed: {}", id_, close_reason_.empty() ? "server went away" : close_reason_);
+    if (owner_.settings().log_disconnections) {
+        log::info("S-{}: {}/{}@{} closing because: {}", id_, pool_.database(), pool_.user(),
+                  server_address(), close_reason_.empty() ? "server went away" : close_reason_);
+    }
 }
 
 net::awaitable<bool> server_connection::connect() {

@@ -188,6 +188,8 @@ private:
     /// A ParameterStatus from the server: the tracked values of it and its client follow.
     /// Returns the tracked index, or -1.
     int note_parameter(protocol::bytes_view body);
+    /// Where the server is, for log lines: "host:port" or "unix:port".
+    std::string server_address() const;
     void fail_login(std::string message);
     /// Statistics for a ReadyForQuery from the server.
     void count_ready_for_query() noexcept;

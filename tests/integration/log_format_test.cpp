@@ -1,0 +1,48 @@
+// Log lines as PgBouncer writes them, so the greps and log parsers operators have keep
+// working: "2026-12-06 06:13:18.913 UTC [pid] LOG C-1: db/user@addr:port message" for a
+// client, the same with S- and the server's address for a server connection.
+#include "harness/fixture.hpp"
+#include "harness/temp_dir.hpp"
+#include "harness/wait.hpp"
+
+#include <gmock/gmock.h>
+
+#include <chrono>
+#include <regex>
+#include <string>
+
+namespace sabakan::integration {
+namespace {
+
+using namespace std::chrono_literals;
+
+class LogFormatTest : public sabakan_test {};
+
+TEST_F(LogFormatTest, ConnectionLinesAsPgBouncers) {
+    start_sabakan();
+    {
+        auto c = connect_pooled();
+        EXPECT_EQ(pq::value(c.get(), "SELECT 1"), "1");
+    }
+    pq::run(connect_admin().get(), "RECONNECT");
+    const std::string log_file = sabakan().dir() + "/sabakan.log";
+    const std::string stamp = R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] LOG )";
+    const std::string pool = std::string(app_database) + "/" + app_user;
+    const std::string server =
+        "S-\\d+: " + pool + "@127\\.0\\.0\\.1:" + std::to_string(cluster().port());
+    const std::string client = "C-\\d+: " + pool + R"(@127\.0\.0\.1:\d+)";
+    for (const std::string& line :
+         {client + " login attempt: db=" + app_database + " user=" + app_user + " tls=no",
+          server + R"( new connection to server \(from 127\.0\.0\.1:\d+\))",
+          client + " closing because: client close request",
+          server + " closing because: RECONNECT"}) {
+        const std::regex pattern("(^|\n)" + stamp + line + "\n");
+        EXPECT_TRUE(
+            wait_until([&] { return std::regex_search(read_file(log_file), pattern); }, 10s))
+            << "no line matches " << line << "\n"
+            << read_file(log_file);
+    }
+}
+
+}  // namespace
+}  // namespace sabakan::integration
