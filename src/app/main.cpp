@@ -12,7 +12,7 @@
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/worker_group.hpp>
 
-#include "service_notify.hpp"
+#include "service_manager.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
     session::pooler& pooler = *poolers.front();
     admin::metrics_endpoint metrics(pooler);
     try {
-        pooler.listen();
+        pooler.listen(app::inherited_listeners());
         for (int i = 1; i < workers; ++i) {
             poolers[static_cast<std::size_t>(i)]->share_listeners(pooler);
         }

@@ -1007,7 +1007,7 @@ void pooler::accept_backlog(Acceptor& acceptor, bool is_unix) {
     }
 }
 
-void pooler::listen() {
+void pooler::listen(const std::vector<int>& inherited) {
     const auto& s = cfg_->bouncer;
     auto spawn = [this](auto& acc, bool is_unix) {
         asio::co_spawn(io_, accept_loop(acc, is_unix), [](std::exception_ptr e) {
@@ -1020,6 +1020,34 @@ void pooler::listen() {
             }
         });
     };
+    if (!inherited.empty()) {
+        // Socket activation: the service manager bound and owns these; the config's
+        // listen_addr, listen_port and unix_socket_dir name nothing more.
+        for (int fd : inherited) {
+            sockaddr_storage addr{};
+            socklen_t len = sizeof addr;
+            if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+                throw std::runtime_error(
+                    fmt::format("inherited socket {}: {}", fd, std::strerror(errno)));
+            }
+            if (addr.ss_family == AF_UNIX) {
+                auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
+                acc->assign(asio::local::stream_protocol(), fd);
+                log::info("listening on an inherited unix socket (fd {})", fd);
+                unix_acceptors_.push_back(std::move(acc));
+                spawn(*unix_acceptors_.back(), true);
+            } else {
+                auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
+                acc->assign(addr.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(),
+                            fd);
+                const auto ep = acc->local_endpoint();
+                log::info("listening on inherited {}:{}", ep.address().to_string(), ep.port());
+                tcp_acceptors_.push_back(std::move(acc));
+                spawn(*tcp_acceptors_.back(), false);
+            }
+        }
+        return;
+    }
     std::vector<std::string> addrs;
     for (const auto& a : s.listen_addr) {
         if (a == "*") {

@@ -119,7 +119,9 @@ public:
     std::shared_ptr<const auth::userlist> users_ptr() const noexcept { return users_; }
 
     /// Binds every listener; throws std::system_error naming the address on failure.
-    void listen();
+    /// `inherited`: listening sockets a service manager passed (socket activation), used
+    /// instead of the config's listen_addr and unix_socket_dir.
+    void listen(const std::vector<int>& inherited = {});
     /// Closes the TCP listeners; the unix socket too unless `keep_unix` (admin logins
     /// during a shutdown).
     void stop_listening(bool keep_unix = false);
