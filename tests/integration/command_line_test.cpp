@@ -204,7 +204,11 @@ TEST_F(CommandLineTest, UserSwitchesAfterBinding) {
     pooler.spawn({sabakan_binary(), "-u", "nobody", ini}, dir_.file("user.out"));
     ASSERT_TRUE(wait_until([&] { return accepts_tcp(port); }, std::chrono::seconds(10)))
         << read_file(dir_.file("user.out"));
-    EXPECT_EQ(uid_of(pooler.pid()), static_cast<long>(nobody->pw_uid));
+    // It listens a moment before it switches: wait for the switch, then it still serves.
+    EXPECT_TRUE(wait_until([&] { return uid_of(pooler.pid()) == nobody->pw_uid; },
+                           std::chrono::seconds(10)))
+        << "uid " << uid_of(pooler.pid());
+    EXPECT_TRUE(accepts_tcp(port));
     EXPECT_EQ(pooler.stop(std::chrono::seconds(10)), 0) << read_file(dir_.file("user.out"));
 }
 
