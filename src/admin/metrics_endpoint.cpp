@@ -5,6 +5,7 @@
 #include <sabakan/session/worker_group.hpp>
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <chrono>
@@ -53,6 +54,12 @@ void metrics_endpoint::listen(const config::listen_address& where) {
     acceptor_->open(endpoint.protocol(), ec);
     if (!ec) {
         acceptor_->set_option(asio::socket_base::reuse_address(true));
+        if (pooler_.settings().so_reuseport) {
+            // In a rolling restart the successor binds this port too; while both run, a
+            // scrape reaches either and shows that process's figures.
+            int one = 1;
+            ::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        }
         acceptor_->bind(endpoint, ec);
     }
     if (!ec) {

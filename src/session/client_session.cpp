@@ -112,6 +112,9 @@ client_session::client_session(pooler& owner, net::stream_socket socket, bool is
       request_time_(connect_time_),
       id_(owner.next_connection_id()) {
     peer_ = describe_peer(socket_, is_unix_);
+    // TCP listeners close when a shutdown begins, so a TCP client made now was accepted
+    // before; only the unix socket (kept for admins) takes new clients then.
+    came_during_shutdown_ = is_unix_ && owner.shutting_down() != shutdown_mode::none;
     owner.add(*this);
 }
 
@@ -525,7 +528,9 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     if (is_admin_) {
         co_return true;
     }
-    if (owner_.shutting_down() != shutdown_mode::none) {
+    // WAIT_FOR_CLIENTS serves every client that connected before it (a rolling restart's
+    // last arrivals included); WAIT_FOR_SERVERS ends clients as their transactions do.
+    if (came_during_shutdown_ || owner_.shutting_down() == shutdown_mode::wait_for_servers) {
         co_await fatal(sqlstate::cannot_connect_now, "pooler is shutting down",
                        "connect again in a moment (to the new process, after a restart)");
         co_return false;

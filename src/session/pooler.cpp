@@ -662,16 +662,17 @@ void pooler::shutdown(shutdown_mode mode) {
         io_.stop();
         return;
     }
-    shutdown_ = mode;
     if (mode == shutdown_mode::wait_for_clients) {
         // Connections the kernel completed but nobody accepted yet would be reset when the
-        // listening socket closes; they are clients like any other, so take them first.
-        // With so_reuseport (a rolling restart), what arrives afterwards goes to the
-        // other process. The unix socket stays open for admin logins.
+        // listening socket closes; they are clients like any other, so take them first
+        // (before shutdown_ is set: they are served). With so_reuseport (a rolling
+        // restart), what arrives afterwards goes to the other process. The unix socket
+        // stays open for admin logins.
         for (auto& a : tcp_acceptors_) {
             accept_backlog(*a, false);
         }
     }
+    shutdown_ = mode;
     stop_listening(/*keep_unix=*/true);
     if (mode == shutdown_mode::wait_for_servers) {
         pause("");
@@ -969,7 +970,8 @@ net::awaitable<void> pooler::accept_loop(Acceptor& acceptor, bool is_unix) {
         net::stream_socket socket(io_);
         error_code ec;
         co_await acceptor.async_accept(socket, asio::redirect_error(net::use_awaitable, ec));
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        // A connection accepted just before a shutdown closed the listener is still served.
+        if (ec == asio::error::operation_aborted || (ec && !acceptor.is_open())) {
             co_return;
         }
         if (suspended_) {

@@ -8,6 +8,7 @@
 #include "harness/fixture.hpp"
 #include "harness/pg_cluster.hpp"
 #include "harness/pg_environment.hpp"
+#include "harness/sockets.hpp"
 #include "harness/temp_dir.hpp"
 #include "harness/wait.hpp"
 
@@ -47,7 +48,9 @@ protected:
         }
         sabakan_options o;
         o.workers = 2;
-        o.extra = {{"so_reuseport", "1"}};
+        // The metrics port is shared too, or the successor could not start.
+        o.extra = {{"so_reuseport", "1"},
+                   {"metrics_listen", "127.0.0.1:" + std::to_string(free_tcp_port())}};
         start_sabakan(o);
     }
 

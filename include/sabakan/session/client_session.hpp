@@ -178,6 +178,9 @@ private:
     bool counted_ = false;
     bool logged_in_ = false;
     bool is_unix_;
+    /// Connected after a shutdown began (through the unix socket, kept open for admins):
+    /// refused unless it is an admin.
+    bool came_during_shutdown_ = false;
     bool is_admin_ = false;
     bool admin_user_ = false;
     bool joined_pool_ = false;
