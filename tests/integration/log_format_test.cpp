@@ -8,7 +8,7 @@
 #include <gmock/gmock.h>
 
 #include <chrono>
-#include <regex>
+#include <sstream>
 #include <string>
 
 namespace sabakan::integration {
@@ -26,19 +26,29 @@ TEST_F(LogFormatTest, ConnectionLinesAsPgBouncers) {
     }
     pq::run(connect_admin().get(), "RECONNECT");
     const std::string log_file = sabakan().dir() + "/sabakan.log";
-    const std::string stamp = R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] LOG )";
+    // gtest's POSIX regex, not std::regex: GCC 12 warns inside <regex> under the sanitizers.
+    const std::string stamp =
+        "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} UTC \\[[0-9]+\\] LOG ";
     const std::string pool = std::string(app_database) + "/" + app_user;
     const std::string server =
-        "S-\\d+: " + pool + "@127\\.0\\.0\\.1:" + std::to_string(cluster().port());
-    const std::string client = "C-\\d+: " + pool + R"(@127\.0\.0\.1:\d+)";
+        "S-[0-9]+: " + pool + "@127\\.0\\.0\\.1:" + std::to_string(cluster().port());
+    const std::string client = "C-[0-9]+: " + pool + "@127\\.0\\.0\\.1:[0-9]+";
+    auto has_line = [&](const std::string& pattern) {
+        std::istringstream lines(read_file(log_file));
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (::testing::Matches(::testing::MatchesRegex(pattern))(line)) {
+                return true;
+            }
+        }
+        return false;
+    };
     for (const std::string& line :
          {client + " login attempt: db=" + app_database + " user=" + app_user + " tls=no",
-          server + R"( new connection to server \(from 127\.0\.0\.1:\d+\))",
+          server + " new connection to server \\(from 127\\.0\\.0\\.1:[0-9]+\\)",
           client + " closing because: client close request",
           server + " closing because: RECONNECT"}) {
-        const std::regex pattern("(^|\n)" + stamp + line + "\n");
-        EXPECT_TRUE(
-            wait_until([&] { return std::regex_search(read_file(log_file), pattern); }, 10s))
+        EXPECT_TRUE(wait_until([&] { return has_line(stamp + line); }, 10s))
             << "no line matches " << line << "\n"
             << read_file(log_file);
     }

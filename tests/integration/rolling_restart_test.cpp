@@ -15,7 +15,6 @@
 #include <gmock/gmock.h>
 
 #include <csignal>
-#include <regex>
 #include <string>
 
 namespace sabakan::integration {
@@ -24,19 +23,22 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-/// `text` with the value of the `key = ...` line replaced.
+/// `text` with the value of its `key = ...` line replaced.
 std::string with_setting(std::string text, const std::string& key, const std::string& value) {
-    return std::regex_replace(text, std::regex("\n" + key + " = [^\n]*"),
-                              "\n" + key + " = " + value);
+    const std::string start = "\n" + key + " = ";
+    const auto at = text.find(start);
+    if (at == std::string::npos) {
+        return text + start.substr(1) + value + "\n";
+    }
+    const auto from = at + start.size();
+    return text.replace(from, text.find('\n', from) - from, value);
 }
 
 /// pgbench's "number of transactions actually processed: N", or -1.
 long long processed(const std::string& output) {
-    std::smatch m;
-    if (std::regex_search(output, m, std::regex(R"(actually processed: (\d+))"))) {
-        return std::stoll(m[1].str());
-    }
-    return -1;
+    const std::string label = "actually processed: ";
+    const auto at = output.find(label);
+    return at == std::string::npos ? -1 : std::stoll(output.substr(at + label.size()));
 }
 
 class RollingRestartTest : public sabakan_test {

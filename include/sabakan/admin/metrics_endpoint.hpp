@@ -30,6 +30,8 @@ private:
 
     net::awaitable<void> accept_loop();
     net::awaitable<void> serve(tcp_socket socket);
+    /// The request head, up to its blank line; empty when none came whole in time.
+    net::awaitable<std::string> read_head(tcp_socket& socket);
     /// The whole response to a request head (empty: none came).
     net::awaitable<std::string> answer(std::string_view head);
 
