@@ -14,6 +14,8 @@
 
 #include "service_manager.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -139,6 +142,27 @@ void raise_fd_limit(const config::config& cfg) {
     }
 }
 
+/// Why the start could not write `path` (the log file or the pidfile), or "" when it can:
+/// an existing file must be writable, a new one needs a writable directory.
+std::string writable_problem(const std::string& path, std::string_view setting) {
+    if (path.empty()) {
+        return {};
+    }
+    if (::access(path.c_str(), F_OK) == 0) {
+        if (::access(path.c_str(), W_OK) == 0) {
+            return {};
+        }
+    } else {
+        const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+        const std::string dir = parent.empty() ? "." : parent.string();
+        if (::access(dir.c_str(), W_OK | X_OK) == 0) {
+            return {};
+        }
+    }
+    return fmt::format("{} {} cannot be written: {}; check the path and its directory's owner",
+                       setting, path, std::strerror(errno));
+}
+
 bool drop_privileges(const std::string& user) {
     passwd* pw = ::getpwnam(user.c_str());
     if (pw == nullptr) {
@@ -196,20 +220,20 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto& s = cfg->bouncer;
-    if (s.auth != config::auth_type::md5 && s.auth != config::auth_type::plain &&
-        s.auth != config::auth_type::trust && s.auth != config::auth_type::any &&
-        s.auth != config::auth_type::scram_sha_256) {
-        std::fprintf(stderr,
-                     "sabakan: auth_type = %s is not supported yet; use md5, "
-                     "scram-sha-256, plain, trust or any\n",
-                     std::string(config::to_string(s.auth)).c_str());
-        return 1;
-    }
     if (opts.daemon && s.pidfile.empty()) {
         std::fprintf(stderr, "sabakan: -d needs pidfile set in %s\n", opts.config_file.c_str());
         return 1;
     }
     if (opts.check) {
+        // "valid" means "will start": the files the start writes can be written.
+        std::string problem = writable_problem(s.logfile, "logfile");
+        if (problem.empty()) {
+            problem = writable_problem(s.pidfile, "pidfile");
+        }
+        if (!problem.empty()) {
+            std::fprintf(stderr, "sabakan: %s: %s\n", opts.config_file.c_str(), problem.c_str());
+            return 1;
+        }
         std::printf("sabakan: %s is valid\n", opts.config_file.c_str());
         return 0;
     }
@@ -226,6 +250,12 @@ int main(int argc, char** argv) {
     }
 
     raise_fd_limit(*cfg);
+    if (s.server_tls_sslmode != "disable") {
+        log::warning(
+            "server_tls_sslmode = {}: TLS to servers is not supported yet, so server "
+            "connections are made in plaintext; set server_tls_sslmode = disable to say so",
+            s.server_tls_sslmode);
+    }
     std::signal(SIGPIPE, SIG_IGN);
 
     // Signals that arrive while starting up wait until their handler is installed below,
@@ -265,7 +295,7 @@ int main(int argc, char** argv) {
         }
     } catch (const std::exception& e) {
         log::emit(log::level::fatal, "{}", e.what());
-        if (opts.quiet) {
+        if (opts.quiet || opts.daemon) {
             std::fprintf(stderr, "sabakan: %s\n", e.what());
         }
         return 1;
@@ -287,7 +317,17 @@ int main(int argc, char** argv) {
     }
     std::string run_as = !opts.user.empty() ? opts.user : s.user;
     if (!run_as.empty() && !drop_privileges(run_as)) {
+        if (opts.quiet || opts.daemon) {
+            std::fprintf(stderr, "sabakan: could not switch to user %s (see the log)\n",
+                         run_as.c_str());
+        }
         return 1;
+    }
+    if (::geteuid() == 0) {
+        // PgBouncer refuses to run as root; a warning keeps containers that do working.
+        log::warning(
+            "running as root: set user = in the config or start with -u to run as an "
+            "unprivileged user");
     }
     if (opts.daemon && !daemonize()) {
         log::emit(log::level::fatal, "could not daemonize: {}", std::strerror(errno));

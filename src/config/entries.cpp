@@ -4,6 +4,7 @@
 #include "entries.hpp"
 
 #include "connection_string.hpp"
+#include "unsupported.hpp"
 #include "values.hpp"
 
 #include <fmt/format.h>
@@ -193,7 +194,14 @@ bool read_database(const ini_item& item, database_entry& out, std::vector<diagno
                          "another name (dbname=pgbouncer can still point at it)"});
         ok = false;
     }
-    return read_params(item, database_params, "[databases]", out, diags) && ok;
+    if (!read_params(item, database_params, "[databases]", out, diags)) {
+        return false;
+    }
+    if (std::string why = unsupported_database(out); !why.empty()) {
+        diags.push_back({item.file, item.line, item.name, std::move(why)});
+        ok = false;
+    }
+    return ok;
 }
 
 bool read_user(const ini_item& item, user_entry& out, std::vector<diagnostic>& diags) {
@@ -223,7 +231,13 @@ bool read_peer(const ini_item& item, peer_entry& out, std::vector<diagnostic>& d
                          "host is missing; a peer needs host=<name, address or /socket/dir>"});
         ok = false;
     }
-    return ok;
+    // Read first, so that a typo is reported as one; an entry that reads well is refused.
+    if (ok) {
+        diags.push_back({item.file, item.line, item.name,
+                         "peering ([peers] and peer_id) is not supported yet, so cancel requests "
+                         "could not reach other processes; remove the [peers] entries"});
+    }
+    return false;
 }
 
 }  // namespace sabakan::config::detail

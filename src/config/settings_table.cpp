@@ -4,6 +4,7 @@
 // The same table drives SHOW CONFIG (values printed as PgBouncer prints them) and admin SET.
 #include "settings_table.hpp"
 
+#include "unsupported.hpp"
 #include "values.hpp"
 
 #include <sabakan/config/listen_address.hpp>
@@ -380,8 +381,20 @@ std::string apply_setting(settings& st, std::string_view name, std::string_view 
             return std::string(problem);
         }
     }
-    std::string error =
-        std::visit([&](auto target) { return read_into(*k, st.*target, value); }, k->target);
+    // A value sabakan cannot honour is refused, and the one before it stays.
+    std::string error = std::visit(
+        [&](auto target) {
+            auto before = st.*target;
+            std::string problem = read_into(*k, st.*target, value);
+            if (problem.empty()) {
+                problem = unsupported_setting(st, name);
+            }
+            if (!problem.empty()) {
+                st.*target = std::move(before);
+            }
+            return problem;
+        },
+        k->target);
     if (error.empty() && is_list(*k)) {
         st.list_text.insert_or_assign(std::string(name), std::string(value));
     }

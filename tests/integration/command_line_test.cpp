@@ -98,6 +98,70 @@ TEST_F(CommandLineTest, CheckValidatesAndExits) {
     EXPECT_THAT(out_, HasSubstr(users));
 }
 
+// A config asking for what sabakan cannot do yet (TLS towards clients or servers, a host
+// list, auth_user) neither starts nor passes --check: each line is named with "not supported
+// yet", and nothing listens. PgBouncer's default server_tls_sslmode (prefer) starts, and the
+// log says that server connections are plaintext.
+TEST_F(CommandLineTest, UnsupportedSettingsRefused) {
+    const int port = free_tcp_port();
+    const std::string head =
+        "[pgbouncer]\nlisten_addr = 127.0.0.1\nunix_socket_dir =\n"
+        "auth_type = trust\nlisten_port = " +
+        std::to_string(port) + "\n";
+    const std::string ini = dir_.file("tls.ini");
+    write_file(ini, head +
+                        "client_tls_sslmode = require\nserver_tls_sslmode = verify-full\n"
+                        "auth_user = pgbouncer_auth\n[databases]\n"
+                        "app = host=10.0.0.1,10.0.0.2\n");
+    for (const char* check : {"--check", ""}) {
+        std::vector<std::string> args = {ini};
+        if (*check != 0) {
+            args.insert(args.begin(), check);
+        }
+        EXPECT_EQ(run(args), 1) << check;
+        EXPECT_THAT(out_, HasSubstr(ini + ":6: client_tls_sslmode: client_tls_sslmode = require "
+                                          "is not supported yet"));
+        EXPECT_THAT(out_, HasSubstr(ini + ":7: server_tls_sslmode: server_tls_sslmode = "
+                                          "verify-full is not supported yet"));
+        EXPECT_THAT(out_, HasSubstr(ini + ":8: auth_user: auth_user"));
+        EXPECT_THAT(out_, HasSubstr(ini + ":10: app: host lists"));
+        EXPECT_FALSE(accepts_tcp(port));
+    }
+
+    const std::string prefer = dir_.file("prefer.ini");
+    write_file(prefer, head + "logfile = " + dir_.file("prefer.log") +
+                           "\n[databases]\napp = host=127.0.0.1\n");
+    child_process pooler;
+    pooler.spawn({sabakan_binary(), "-q", prefer}, dir_.file("prefer.out"));
+    ASSERT_TRUE(wait_until([&] { return accepts_tcp(port); }, std::chrono::seconds(10)))
+        << read_file(dir_.file("prefer.out"));
+    EXPECT_THAT(read_file(dir_.file("prefer.log")),
+                HasSubstr("server_tls_sslmode = prefer: TLS to servers is not supported yet, so "
+                          "server connections are made in plaintext"));
+    EXPECT_EQ(pooler.stop(std::chrono::seconds(10)), 0);
+}
+
+// --check opens what the start opens: a log file or pidfile in a directory that does not
+// exist fails it, naming the setting and the path.
+TEST_F(CommandLineTest, CheckRefusesUnwritableLogAndPidfile) {
+    const std::string base =
+        "[databases]\napp = host=127.0.0.1\n[pgbouncer]\nauth_type = "
+        "trust\nunix_socket_dir =\nlisten_port = " +
+        std::to_string(free_tcp_port()) + "\n";
+    const std::string ini = dir_.file("files.ini");
+    write_file(ini, base + "logfile = " + dir_.file("no/such/dir/sabakan.log") + "\n");
+    EXPECT_EQ(run({"--check", ini}), 1);
+    EXPECT_THAT(
+        out_, HasSubstr("logfile " + dir_.file("no/such/dir/sabakan.log") + " cannot be written"));
+    write_file(ini, base + "pidfile = " + dir_.file("no/such/dir/sabakan.pid") + "\n");
+    EXPECT_EQ(run({"-t", ini}), 1);
+    EXPECT_THAT(
+        out_, HasSubstr("pidfile " + dir_.file("no/such/dir/sabakan.pid") + " cannot be written"));
+    write_file(ini, base + "logfile = " + dir_.file("sabakan.log") +
+                        "\npidfile = " + dir_.file("sabakan.pid") + "\n");
+    EXPECT_EQ(run({"-t", ini}), 0) << out_;
+}
+
 // A second sabakan on a port the first one holds says so and exits; the first keeps serving.
 TEST_F(CommandLineTest, PortInUseRefused) {
     start_sabakan();
@@ -140,6 +204,24 @@ TEST_F(CommandLineTest, DaemonAndPidfile) {
     write_file(ini, base + "pidfile = " + dir_.file("missing/dir/sabakan.pid") + "\n");
     EXPECT_EQ(run({"-d", ini}), 1);
     EXPECT_THAT(out_, HasSubstr("cannot write pidfile"));
+
+    // A port that is taken: the reason reaches stderr, not only the log file.
+    const int taken = free_tcp_port();
+    const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(taken));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(holder, 1), 0);
+    std::string busy = base;
+    busy.replace(
+        busy.rfind("listen_port = "), std::string::npos,
+        "listen_port = " + std::to_string(taken) + "\npidfile = " + dir_.file("busy.pid") + "\n");
+    write_file(ini, busy);
+    EXPECT_EQ(run({"-d", ini}), 1);
+    ::close(holder);
+    EXPECT_THAT(out_, HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(taken)));
 
     const std::string pidfile = dir_.file("sabakan.pid");
     write_file(ini, base + "pidfile = " + pidfile + "\n");

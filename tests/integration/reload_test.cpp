@@ -340,6 +340,46 @@ TEST_F(ReloadTest, InvalidConfigKeepsRunningOne) {
     EXPECT_EQ(config_value(admin.get(), "default_pool_size"), "7");
 }
 
+// RELOAD and SET validate as the start does: a file asking for auth_type = hba (which would
+// lock out every login, the console's included) fails RELOAD with F0000 and the log names
+// file and line; the running config keeps serving; SET of a refused value is an error that
+// says so, and the value stays.
+TEST_F(ReloadTest, UnsupportedSettingRefusedByReloadAndSet) {
+    sabakan_options o;
+    start_sabakan(o);
+    auto admin = connect_admin();
+    sabakan_options bad = o;
+    bad.extra = {{"auth_type", "hba"}};
+    sabakan().rewrite_config(cluster(), bad);
+    const std::string text = read_file(sabakan().config_path());
+    const auto at = text.find("auth_type = hba");
+    ASSERT_NE(at, std::string::npos) << text;
+    const std::string where =
+        sabakan().config_path() + ":" +
+        std::to_string(1 + std::count(text.begin(), text.begin() + at, '\n')) +
+        ": auth_type: auth_type = hba is not supported yet";
+
+    pq::result r = pq::exec(admin.get(), "RELOAD");
+    ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR) << "RELOAD of auth_type = hba succeeded";
+    EXPECT_EQ(pq::sqlstate(r.get()), "F0000");
+    EXPECT_TRUE(wait_until([&] { return sabakan().logs().find(where) != std::string::npos; }, 10s))
+        << "the log does not say " << where;
+    EXPECT_EQ(config_value(admin.get(), "auth_type"), "md5");
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
+    EXPECT_EQ(pq::value(connect_admin().get(), "SHOW VERSION"),
+              pq::value(admin.get(), "SHOW VERSION"));
+
+    for (const char* set : {"SET auth_type = 'hba'", "SET client_tls_sslmode = 'require'",
+                            "SET server_tls_sslmode = 'verify-full'"}) {
+        pq::result refused = pq::exec(admin.get(), set);
+        EXPECT_EQ(PQresultStatus(refused.get()), PGRES_FATAL_ERROR) << set;
+        EXPECT_THAT(pq::error(admin.get()), ::testing::HasSubstr("is not supported yet")) << set;
+    }
+    EXPECT_EQ(config_value(admin.get(), "auth_type"), "md5");
+    EXPECT_EQ(config_value(admin.get(), "client_tls_sslmode"), "disable");
+    EXPECT_EQ(config_value(admin.get(), "server_tls_sslmode"), "prefer");
+}
+
 // A changed [databases] entry (dbname) closes idle servers at once; a transaction keeps its
 // server until commit, which then closes; the next transaction runs on the new target.
 TEST_F(ReloadTest, ChangedDatabaseEntryRetiresServers) {

@@ -255,6 +255,11 @@ struct setting_info {
 /// Every `[pgbouncer]` key, in PgBouncer's SHOW CONFIG order (alphabetical).
 std::span<const setting_info> setting_list() noexcept;
 
+/// The `[pgbouncer]` keys with values sabakan refuses because it cannot honour them yet
+/// (TLS, auth_user, ...): loading, RELOAD and SET answer such a value with "not supported
+/// yet" and what to set instead. Values that mean "off" are accepted.
+std::span<const std::string_view> refusable_settings() noexcept;
+
 /// For RELOAD: puts the running value back into `fresh` for every key that needs a restart
 /// (listen_*, pkt_buf, unix_socket_*, ...), and returns the names of those whose value the
 /// new file changed, so the caller can say they were ignored.

@@ -119,10 +119,10 @@ TEST(ShowConfig, Names) {
     const settings s = with(
         "pool_mode = Statement\n"
         "auth_type = SCRAM-SHA-256\n"
-        "server_tls_sslmode = Verify-Full");
+        "server_tls_sslmode = Disable");
     EXPECT_EQ(row(s, "pool_mode"), "pool_mode|statement|session|yes");
     EXPECT_EQ(row(s, "auth_type"), "auth_type|scram-sha-256|md5|yes");
-    EXPECT_EQ(row(s, "server_tls_sslmode"), "server_tls_sslmode|verify-full|prefer|yes");
+    EXPECT_EQ(row(s, "server_tls_sslmode"), "server_tls_sslmode|disable|prefer|yes");
 }
 
 // Lists print exactly as written, blanks and empty items included; strings as stored, and an
@@ -135,7 +135,7 @@ TEST(ShowConfig, ListsAndStrings) {
         "ignore_startup_parameters = extra_float_digits, options\n"
         "track_extra_parameters =\n"
         "server_check_query =\n"
-        "auth_user = bob\n"
+        "auth_dbname = authdb\n"
         "logfile = /var/log/postgresql/pgbouncer.log");
     EXPECT_EQ(row(s, "admin_users"), "admin_users|a, b,c||yes");
     EXPECT_EQ(row(s, "listen_addr"), "listen_addr|127.0.0.1,  ::1 ,*||no");
@@ -144,7 +144,7 @@ TEST(ShowConfig, ListsAndStrings) {
               "ignore_startup_parameters|extra_float_digits, options||yes");
     EXPECT_EQ(row(s, "track_extra_parameters"), "track_extra_parameters||IntervalStyle|no");
     EXPECT_EQ(row(s, "server_check_query"), "server_check_query||<empty>|yes");
-    EXPECT_EQ(row(s, "auth_user"), "auth_user|bob|<NULL>|yes");
+    EXPECT_EQ(row(s, "auth_dbname"), "auth_dbname|authdb|<NULL>|yes");
     EXPECT_EQ(row(s, "auth_file"), "auth_file|<NULL>|<NULL>|yes");
     EXPECT_EQ(row(s, "logfile"), "logfile|/var/log/postgresql/pgbouncer.log||yes");
 }
