@@ -4,12 +4,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <mutex>
 #include <utility>
 
@@ -56,6 +58,35 @@ const char* name(level lv) {
             return "NOISE";
     }
     return "LOG";
+}
+
+bool is_control(unsigned char c) noexcept {
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+// Log lines carry client-sent text (user and database names, application_name, server
+// messages), so no raw control byte may reach the log: a newline continues the line as a
+// newline and a tab, as PostgreSQL's own log does, so no text can start a forged line;
+// every other control byte (ESC's terminal sequences included) is written as \xNN.
+std::string_view escaped(std::string_view message, std::string& scratch) {
+    const auto first = std::find_if(message.begin(), message.end(), [](char c) {
+        return is_control(static_cast<unsigned char>(c));
+    });
+    if (first == message.end()) {
+        return message;
+    }
+    scratch.assign(message.begin(), first);
+    for (auto it = first; it != message.end(); ++it) {
+        const auto c = static_cast<unsigned char>(*it);
+        if (c == '\n') {
+            scratch += "\n\t";
+        } else if (is_control(c)) {
+            fmt::format_to(std::back_inserter(scratch), "\\x{:02x}", c);
+        } else {
+            scratch += static_cast<char>(c);
+        }
+    }
+    return scratch;
 }
 
 }  // namespace
@@ -114,7 +145,9 @@ bool enabled(level lv) noexcept {
     return static_cast<int>(lv) <= max_level_.load(std::memory_order_relaxed);
 }
 
-void write(level lv, std::string_view message) {
+void write(level lv, std::string_view raw) {
+    std::string scratch;
+    const std::string_view message = escaped(raw, scratch);
     auto now = std::chrono::system_clock::now();
     auto secs = std::chrono::system_clock::to_time_t(now);
     auto ms =

@@ -54,5 +54,30 @@ TEST_F(LogFormatTest, ConnectionLinesAsPgBouncers) {
     }
 }
 
+// Client-sent text cannot forge a log line or reach a terminal raw: a user name holding a
+// newline, a fake log line and ESC sequences is logged with the newline continued by a tab
+// and every other control byte written as \xNN.
+TEST_F(LogFormatTest, ClientTextCannotForgeLines) {
+    start_sabakan();
+    const std::string forged = "2026-12-07 00:00:00.000 UTC [1] LOG FORGED";
+    const std::string user = "evil\n" + forged + "\x1b[31m\r";
+    auto c = pq::connect("host=127.0.0.1 port=" + std::to_string(sabakan().port()) +
+                         " dbname=" + app_database + " password=x user='" + user + "'");
+    EXPECT_NE(PQstatus(c.get()), CONNECTION_OK);
+    const std::string log_file = sabakan().dir() + "/sabakan.log";
+    ASSERT_TRUE(
+        wait_until([&] { return read_file(log_file).find("FORGED") != std::string::npos; }, 10s))
+        << read_file(log_file);
+    const std::string log = read_file(log_file);
+    EXPECT_EQ(log.find('\x1b'), std::string::npos) << "a raw ESC reached the log";
+    EXPECT_EQ(log.find('\r'), std::string::npos) << "a raw CR reached the log";
+    EXPECT_THAT(log, ::testing::HasSubstr("evil\n\t" + forged + "\\x1b[31m\\x0d"));
+    std::istringstream lines(log);
+    std::string line;
+    while (std::getline(lines, line)) {
+        EXPECT_FALSE(line.starts_with(forged)) << "a client forged the log line: " << line;
+    }
+}
+
 }  // namespace
 }  // namespace sabakan::integration
