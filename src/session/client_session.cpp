@@ -562,6 +562,14 @@ net::awaitable<bool> client_session::read_password(std::string& out, bool is_cst
                     co_return false;
                 }
                 body.remove_suffix(1);
+                // As PostgreSQL answers it, known and unknown users alike: an empty password
+                // never logs in, whatever the auth_file holds.
+                if (body.empty()) {
+                    co_await fatal(sqlstate::invalid_password,
+                                   "empty password returned by client",
+                                   "give the user's password in the connection settings");
+                    co_return false;
+                }
             }
             out.assign(body);
             buf_.advance(r.consumed());
@@ -591,6 +599,11 @@ net::awaitable<bool> client_session::authenticate() {
     const auto users = owner_.users_ptr();
     const auto& s = cfg->bouncer;
     const std::string* secret = users->find(user_);
+    // An empty entry names a user for auth_type = trust; under a password method it must not
+    // mean "the empty password", so it is no secret at all.
+    if (secret != nullptr && secret->empty() && s.auth != config::auth_type::trust) {
+        secret = nullptr;
+    }
     auto failed = [&]() -> net::awaitable<bool> {
         co_await fatal(sqlstate::invalid_password,
                        fmt::format("password authentication failed for user \"{}\"", user_),

@@ -2,8 +2,13 @@
 // SQLSTATE) a refused client sees. libpq has no result for a failed connection, so the
 // SQLSTATE is read from the VERBOSE error text.
 #include "harness/fixture.hpp"
+#include "harness/sockets.hpp"
 
 #include <gmock/gmock.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
 
 namespace sabakan::integration {
 namespace {
@@ -71,6 +76,53 @@ TEST_P(LoginTest, ServesAfterRefusals) {
 }
 
 SABAKAN_FOR_EACH_POOL_MODE(LoginTest);
+
+// A raw client: the startup packet, then the answer to what sabakan asks.
+std::string be32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+            static_cast<char>(v)};
+}
+
+std::string startup_packet(const std::string& user) {
+    using namespace std::string_literals;
+    const std::string body =
+        be32(196608) + "user\0"s + user + "\0database\0"s + std::string(app_database) + "\0\0"s;
+    return be32(static_cast<std::uint32_t>(body.size() + 4)) + body;
+}
+
+std::string password_message(const std::string& password) {
+    return "p" + be32(static_cast<std::uint32_t>(password.size() + 5)) + password + '\0';
+}
+
+class EmptyPasswordTest : public sabakan_test {
+protected:
+    void start(const std::string& auth_type) {
+        sabakan_options o;
+        o.extra = {{"auth_type", auth_type}};
+        // "blank" has an empty entry: a user for auth_type = trust, never a password.
+        o.userlist_text = "\"mastodon\" \"password\"\n\"blank\" \"\"\n\"pgbouncer\" \"password\"\n";
+        start_sabakan(o);
+    }
+};
+
+// auth_type = plain: an empty password is refused with PostgreSQL's text and 28P01, for a
+// user whose entry is empty, a user with a password and an unknown user alike.
+TEST_F(EmptyPasswordTest, PlainRefusesEmptyPassword) {
+    start("plain");
+    for (const std::string user : {"blank", "mastodon", "nobody"}) {
+        raw_socket s(sabakan().port());
+        ASSERT_TRUE(s.send_all(startup_packet(user) + password_message("")));
+        bool closed = false;
+        const std::string reply = s.read_until_closed(std::chrono::seconds(10), closed);
+        EXPECT_TRUE(closed) << user;
+        // AuthenticationCleartextPassword, then the refusal; never AuthenticationOk.
+        EXPECT_THAT(reply, ::testing::StartsWith("R" + be32(8) + be32(3))) << user;
+        EXPECT_THAT(reply, HasSubstr("empty password returned by client")) << user;
+        EXPECT_THAT(reply, HasSubstr("C28P01")) << user;
+        EXPECT_EQ(reply.find("R" + be32(8) + be32(0)), std::string::npos) << user;
+    }
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
+}
 
 }  // namespace
 }  // namespace sabakan::integration
