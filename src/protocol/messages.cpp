@@ -67,6 +67,18 @@ void append_backend_key_data(byte_buffer& out, cancel_key key) {
     w.end();
 }
 
+void append_negotiate_protocol_version(byte_buffer& out, std::int32_t newest_version,
+                                       const std::vector<std::string_view>& unrecognised) {
+    message_writer w{out};
+    w.begin(backend_tag::negotiate_protocol_version);
+    w.i32(newest_version);
+    w.i32(static_cast<std::int32_t>(unrecognised.size()));
+    for (std::string_view name : unrecognised) {
+        w.cstring(name);
+    }
+    w.end();
+}
+
 void append_ready_for_query(byte_buffer& out, transaction_status status) {
     message_writer w{out};
     w.begin(backend_tag::ready_for_query);

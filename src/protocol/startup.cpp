@@ -1,6 +1,7 @@
 // Decoding of the packets a connection opens with. Views only: the caller keeps the
 // packet's bytes alive as long as it uses the parameters.
 #include <sabakan/protocol/message_reader.hpp>
+#include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/startup.hpp>
 
 #include <algorithm>
@@ -145,6 +146,20 @@ bool decode_startup_options(std::string_view options,
             return false;
         }
     }
+    return true;
+}
+
+bool append_protocol_negotiation(const startup_packet& sp, byte_buffer& out) {
+    std::vector<std::string_view> unrecognised;
+    for (const auto& [name, value] : sp.params) {
+        if (name.starts_with("_pq_.")) {
+            unrecognised.push_back(name);
+        }
+    }
+    if ((sp.version & 0xffff) == 0 && unrecognised.empty()) {
+        return false;
+    }
+    append_negotiate_protocol_version(out, 3 << 16, unrecognised);
     return true;
 }
 

@@ -471,6 +471,15 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     }
     application_name_ = std::string(sp.param("application_name"));
     is_admin_ = database_ == "pgbouncer";
+    // protocol.html#PROTOCOL-VERSIONS: a newer 3.x minor version or `_pq_.` options get
+    // NegotiateProtocolVersion (3.0, none recognised) before authentication, as from
+    // PostgreSQL 15, and the client goes on with 3.0 or hangs up.
+    if (protocol::byte_buffer out; protocol::append_protocol_negotiation(sp, out)) {
+        co_await send(out);
+        if (closed_) {
+            co_return false;
+        }
+    }
     // `options` (PGOPTIONS): each -c setting must be tracked or ignored, like a parameter.
     std::vector<std::pair<std::string, std::string>> option_settings;
     if (const auto bad = vet_options(sp.param("options"), s, owner_.tracked(), option_settings);
@@ -565,8 +574,7 @@ net::awaitable<bool> client_session::read_password(std::string& out, bool is_cst
                 // As PostgreSQL answers it, known and unknown users alike: an empty password
                 // never logs in, whatever the auth_file holds.
                 if (body.empty()) {
-                    co_await fatal(sqlstate::invalid_password,
-                                   "empty password returned by client",
+                    co_await fatal(sqlstate::invalid_password, "empty password returned by client",
                                    "give the user's password in the connection settings");
                     co_return false;
                 }

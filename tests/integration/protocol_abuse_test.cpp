@@ -213,6 +213,31 @@ protected:
     }
 };
 
+// A startup asking for protocol 3.2 with `_pq_.` options gets the NegotiateProtocolVersion
+// PostgreSQL 15 itself sends (3.0, the options named as unrecognised) before it is asked to
+// authenticate, and the login goes on with 3.0.
+TEST_F(ProtocolAbuseTest, NewerMinorVersionNegotiated) {
+    start();
+    const std::string params = "user\0"s + app_user + "\0database\0"s + app_database +
+                               "\0_pq_.compression\0on\0_pq_.other\0x\0\0"s;
+    const std::string startup =
+        be32(static_cast<std::uint32_t>(8 + params.size())) + be32(196608 + 2) + params;
+    auto first_reply = [&](int port) {
+        raw_socket s(port);
+        EXPECT_TRUE(s.send_all(startup));
+        bool closed = false;
+        return s.read_until_closed(2s, closed, 64);
+    };
+    const std::string expected = "v" + be32(4 + 8 + 17 + 11) + be32(3 << 16) + be32(2) +
+                                 "_pq_.compression\0"s + "_pq_.other\0"s;
+    const std::string from_postgres = first_reply(cluster().port());
+    ASSERT_EQ(from_postgres.substr(0, expected.size()), expected) << "PostgreSQL answers otherwise";
+    const std::string from_sabakan = first_reply(sabakan().port());
+    ASSERT_EQ(from_sabakan.substr(0, expected.size()), expected);
+    // Then AuthenticationMD5Password, as for a 3.0 startup.
+    EXPECT_EQ(from_sabakan.substr(expected.size(), 9), "R" + be32(12) + be32(5));
+}
+
 // Length words over max_packet_size (65536 here) before and after login: 08P01 and a close.
 TEST_F(ProtocolAbuseTest, OversizedLengths) {
     start();

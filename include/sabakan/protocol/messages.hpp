@@ -23,6 +23,11 @@ void append_notice(byte_buffer& out, std::string_view message, std::string_view 
 void append_auth_request(byte_buffer& out, auth_request code, bytes_view extra = {});
 void append_parameter_status(byte_buffer& out, std::string_view name, std::string_view value);
 void append_backend_key_data(byte_buffer& out, cancel_key key);
+/// NegotiateProtocolVersion: the newest version served for the major version asked for
+/// (the docs say "minor version", but PostgreSQL sends the whole number, 3 << 16 for 3.0) and
+/// the `_pq_.` options of the startup packet that are not recognised.
+void append_negotiate_protocol_version(byte_buffer& out, std::int32_t newest_version,
+                                       const std::vector<std::string_view>& unrecognised);
 void append_ready_for_query(byte_buffer& out, transaction_status status);
 
 // ---- composing (frontend side: to servers) ----

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sabakan/protocol/bytes.hpp>
+#include <sabakan/protocol/message_writer.hpp>
 
 #include <array>
 #include <cstdint>
@@ -48,6 +49,11 @@ std::optional<std::uint32_t> startup_length(bytes_view in) noexcept;
 
 /// Decodes one complete startup packet (length word included).
 startup_error decode_startup(bytes_view packet, startup_packet& out);
+
+/// Appends the NegotiateProtocolVersion a startup needs (a minor version above 0, or
+/// `_pq_.` options, none of which are recognised) and returns true; false when it needs
+/// none. Serves protocol 3.0, as PostgreSQL 15 does.
+bool append_protocol_negotiation(const startup_packet& sp, byte_buffer& out);
 
 /// The settings in a startup packet's `options` value, as PostgreSQL reads them: words
 /// split at blanks (a backslash keeps the next character, blank or not), each `-c name=value`,

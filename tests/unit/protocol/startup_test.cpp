@@ -81,6 +81,26 @@ TEST(Startup, MinorVersionAccepted) {
     w.end();
     startup_packet sp;
     EXPECT_EQ(decode_startup(out, sp), startup_error::none);
+    // ... and answered with NegotiateProtocolVersion: 3.0, no options unrecognised.
+    byte_buffer answer;
+    ASSERT_TRUE(append_protocol_negotiation(sp, answer));
+    const std::string expected("v\0\0\0\x0c\0\x03\0\0\0\0\0\0", 13);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(answer.data()), answer.size()), expected);
+}
+
+// A 3.0 startup needs no negotiation; `_pq_.` options do, and are named as unrecognised.
+TEST(Startup, ProtocolOptionsNegotiated) {
+    startup_packet sp;
+    const auto plain = startup({{"user", "u"}});
+    ASSERT_EQ(decode_startup(plain, sp), startup_error::none);
+    byte_buffer answer;
+    EXPECT_FALSE(append_protocol_negotiation(sp, answer));
+    EXPECT_TRUE(answer.empty());
+    const auto with_option = startup({{"user", "u"}, {"_pq_.x", "1"}});
+    ASSERT_EQ(decode_startup(with_option, sp), startup_error::none);
+    ASSERT_TRUE(append_protocol_negotiation(sp, answer));
+    const std::string expected("v\0\0\0\x13\0\x03\0\0\0\0\0\x01_pq_.x\0", 20);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(answer.data()), answer.size()), expected);
 }
 
 // Missing terminator, a name without value, a wrong length word, too short or too long.
