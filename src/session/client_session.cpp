@@ -373,6 +373,18 @@ net::awaitable<bool> client_session::run_session() {
     if (!co_await authenticate()) {
         co_return false;
     }
+    // Which databases exist is told only to clients that proved who they are.
+    if (!is_admin_ && owner_.cfg().find_database(database_) == nullptr) {
+        co_await no_such_database();
+        co_return false;
+    }
+    if (!is_admin_ && owner_.is_disabled(database_)) {
+        co_await fatal(sqlstate::cannot_connect_now,
+                       fmt::format("database \"{}\" is disabled", database_),
+                       "an administrator ran DISABLE on it; ENABLE in the admin console lets "
+                       "clients in again");
+        co_return false;
+    }
     logged_in_ = true;
     wait_timer_.cancel();
     if (is_admin_) {
@@ -542,19 +554,6 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     if (came_during_shutdown_ || owner_.shutting_down() == shutdown_mode::wait_for_servers) {
         co_await fatal(sqlstate::cannot_connect_now, "pooler is shutting down",
                        "connect again in a moment (to the new process, after a restart)");
-        co_return false;
-    }
-    // Only the name is checked here; the pool is made after authentication, so clients
-    // that never log in cannot create pools (and memory) for made-up users.
-    if (owner_.cfg().find_database(database_) == nullptr) {
-        co_await no_such_database();
-        co_return false;
-    }
-    if (owner_.is_disabled(database_)) {
-        co_await fatal(sqlstate::cannot_connect_now,
-                       fmt::format("database \"{}\" is disabled", database_),
-                       "an administrator ran DISABLE on it; ENABLE in the admin console lets "
-                       "clients in again");
         co_return false;
     }
     co_return true;

@@ -56,13 +56,17 @@ TEST_P(LoginTest, UnknownUserRefused) {
     EXPECT_THAT(message, HasSubstr("28P01"));
 }
 
-// A database not in [databases] is refused by name with SQLSTATE 3D000.
+// A database not in [databases] is refused by name with SQLSTATE 3D000, but only once the
+// password is right: before, which databases exist is not told.
 TEST_P(LoginTest, UnknownDatabaseRefused) {
     auto c = pq::connect(sabakan().conninfo("mastodon", "password", "nosuchdb"));
     ASSERT_EQ(PQstatus(c.get()), CONNECTION_BAD);
     std::string message = pq::error(c.get());
     EXPECT_THAT(message, HasSubstr("no such database: nosuchdb"));
     EXPECT_THAT(message, HasSubstr("3D000"));
+    auto wrong = pq::connect(sabakan().conninfo("mastodon", "wrong", "nosuchdb"));
+    ASSERT_EQ(PQstatus(wrong.get()), CONNECTION_BAD);
+    EXPECT_THAT(pq::error(wrong.get()), HasSubstr("password authentication failed"));
 }
 
 // Refused logins leave sabakan serving: a good login right after them works.
