@@ -983,11 +983,10 @@ net::awaitable<bool> client_session::forward() {
             if (r.status == scan_status::message) {
                 server_->on_client_message(r.tag);
             }
-            // A Query longer than the buffer is no DEALLOCATE: it goes as it is.
-            if (spilling_ ||
-                (r.status == scan_status::message && server_->tracks_statements() &&
-                 (protocol::names_statement(r.tag) ||
-                  (r.tag == static_cast<char>(protocol::frontend_tag::query) && r.whole)))) {
+            // Queries too, however long: they may DEALLOCATE or name reserved statements.
+            if (spilling_ || (r.status == scan_status::message && server_->tracks_statements() &&
+                              (protocol::names_statement(r.tag) ||
+                               r.tag == static_cast<char>(protocol::frontend_tag::query)))) {
                 if (!take_statement_message(r)) {
                     refused = true;
                     break;

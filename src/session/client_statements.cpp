@@ -6,6 +6,7 @@
 #include <sabakan/core/log.hpp>
 #include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/messages.hpp>
+#include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -93,7 +94,12 @@ client_session::statement_outcome client_session::rewrite_statement_message(
     switch (static_cast<frontend_tag>(static_cast<char>(msg[0]))) {
         case frontend_tag::parse: {
             protocol::parse_message p;
-            if (!protocol::decode_parse(body, p) || p.statement.empty()) {
+            const bool decoded = protocol::decode_parse(body, p);
+            if (decoded && names_reserved(p.query)) {
+                refuse_reserved_name(server);
+                return refused;
+            }
+            if (!decoded || p.statement.empty()) {
                 replies.note_request();
                 return as_is;  // unnamed (or malformed: PostgreSQL says what is wrong)
             }
@@ -104,7 +110,8 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 log::warning("C-{}: prepared statement \"{}\" was already prepared", id_,
                              p.statement);
                 server.close_for_client(
-                    "42P05", fmt::format("prepared statement \"{}\" already exists", p.statement),
+                    protocol::sqlstate::duplicate_prepared_statement,
+                    fmt::format("prepared statement \"{}\" already exists", p.statement),
                     "the application prepared a statement name twice without closing it; "
                     "through a transaction pooler it must Close (or DEALLOCATE) it first");
                 return refused;
@@ -186,6 +193,10 @@ client_session::statement_outcome client_session::rewrite_statement_message(
         }
         case frontend_tag::query: {
             auto text = protocol::as_text(body);
+            if (names_reserved(text)) {
+                refuse_reserved_name(server);
+                return refused;
+            }
             if (!may_be_deallocate(text)) {
                 return as_is;
             }
@@ -206,6 +217,17 @@ client_session::statement_outcome client_session::rewrite_statement_message(
         default:
             return as_is;
     }
+}
+
+void client_session::refuse_reserved_name(server_connection& server) {
+    log::warning("C-{}: SQL naming the reserved prefix {} refused", id_, server_statement_prefix);
+    server.close_for_client(
+        protocol::sqlstate::reserved_name,
+        fmt::format("names starting with \"{}\" are reserved for the pooler's shared prepared "
+                    "statements",
+                    server_statement_prefix),
+        fmt::format("rename the statement or object so that it does not start with \"{}\"",
+                    server_statement_prefix));
 }
 
 void client_session::prepare_on_server(const prepared_statement& s) {

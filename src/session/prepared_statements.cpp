@@ -1,4 +1,5 @@
 // Statement identities, the per-worker registry, and the client and server caches.
+#include <sabakan/auth/random.hpp>
 #include <sabakan/core/assert.hpp>
 #include <sabakan/session/prepared_statements.hpp>
 
@@ -16,7 +17,36 @@ const EVP_MD* sha256_algorithm() noexcept {
     return md;
 }
 
+/// Drawn once per process: server-side names cannot be computed from a query's text by
+/// anyone who does not hold it. SHA-256 over the key and the text, cut to 128 bits, leaves
+/// nothing to extend: the name shows only half of the digest's state.
+const std::array<std::byte, 32>& statement_key() {
+    static const std::array<std::byte, 32> key = [] {
+        std::array<std::byte, 32> k{};
+        auth::random_bytes(k);
+        return k;
+    }();
+    return key;
+}
+
 }  // namespace
+
+bool names_reserved(std::string_view sql) noexcept {
+    const std::string_view prefix = server_statement_prefix;
+    for (std::size_t at = sql.find('_');
+         at != std::string_view::npos && sql.size() - at >= prefix.size();
+         at = sql.find('_', at + 1)) {
+        bool same = true;
+        for (std::size_t i = 0; i < prefix.size() && same; ++i) {
+            const char c = sql[at + i];
+            same = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == prefix[i];
+        }
+        if (same) {
+            return true;
+        }
+    }
+    return false;
+}
 
 std::size_t statement_id_hash::operator()(const statement_id& id) const noexcept {
     std::size_t h = 0;
@@ -31,7 +61,9 @@ statement_id make_statement_id(std::string_view query, protocol::bytes_view para
     unsigned int len = 0;
     // The query ends at its NUL in a Parse, so the boundary between the two is unambiguous.
     const unsigned char nul = 0;
+    const auto& key = statement_key();
     const bool ok = EVP_DigestInit_ex(ctx, sha256_algorithm(), nullptr) == 1 &&
+                    EVP_DigestUpdate(ctx, key.data(), key.size()) == 1 &&
                     EVP_DigestUpdate(ctx, query.data(), query.size()) == 1 &&
                     EVP_DigestUpdate(ctx, &nul, 1) == 1 &&
                     EVP_DigestUpdate(ctx, parameter_types.data(), parameter_types.size()) == 1 &&

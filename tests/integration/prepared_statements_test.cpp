@@ -10,6 +10,7 @@
 
 #include <gmock/gmock.h>
 
+#include <cctype>
 #include <set>
 #include <string>
 #include <vector>
@@ -156,6 +157,53 @@ TEST_F(PreparedStatementsTest, SqlDeallocateOfProtocolStatement) {
     pq::result unknown(PQexec(c.get(), "DEALLOCATE never_prepared"));
     EXPECT_EQ(pq::sqlstate(unknown.get()), "26000");
     EXPECT_THAT(pq::error(c.get()), HasSubstr("\"never_prepared\" does not exist"));
+}
+
+// Shared statements cannot be hijacked: another client on the same server sees the shared
+// name in pg_prepared_statements, but it is not the digest of the text alone (a per-process
+// key goes in), and SQL that names the reserved prefix, in any case, simple or extended,
+// is refused with 42939 and the client closed; the owner's statement still means what it did.
+TEST_F(PreparedStatementsTest, SharedStatementCannotBeHijacked) {
+    sabakan_options o;
+    o.default_pool_size = 1;
+    start_sabakan(o);
+    auto owner = connect_pooled();
+    prepare(owner.get(), "mine", "SELECT $1::int + 1", 1);
+    EXPECT_EQ(exec_prepared(owner.get(), "mine", "1"), "2");
+
+    auto other = connect_pooled();
+    const std::string name = pq::value(other.get(), "SELECT name FROM pg_prepared_statements");
+    ASSERT_TRUE(name.starts_with("_sbk_")) << name;
+    // The unkeyed digest: SHA-256 of the text, its NUL and the Int16 count of types (0).
+    EXPECT_NE(name,
+              pq::value(other.get(),
+                        "SELECT '_sb' || 'k_' || left(encode(sha256(convert_to('SELECT $1::int + "
+                        "1', 'UTF8') || '\\x000000'::bytea), 'hex'), 32)"));
+    std::string upper = name;
+    for (char& ch : upper) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    for (const std::string& sql :
+         {"DEALLOCATE " + name, "PREPARE " + upper + " AS SELECT 666",
+          "SELECT 1; PREPARE \"" + name + "\" AS SELECT 666", "EXECUTE " + name + "(1)"}) {
+        auto attacker = connect_pooled();
+        PQsetErrorVerbosity(attacker.get(), PQERRORS_VERBOSE);  // the SQLSTATE in the text
+        pq::result r(PQexec(attacker.get(), sql.c_str()));
+        EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR) << sql;
+        EXPECT_THAT(pq::error(attacker.get()), HasSubstr("42939: names starting with")) << sql;
+        EXPECT_EQ(PQstatus(attacker.get()), CONNECTION_BAD) << sql;
+    }
+    {
+        auto attacker = connect_pooled();
+        PQsetErrorVerbosity(attacker.get(), PQERRORS_VERBOSE);
+        const std::string sql = "DEALLOCATE " + name;
+        pq::result r(
+            PQexecParams(attacker.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+        EXPECT_THAT(pq::error(attacker.get()), HasSubstr("42939: names starting with"));
+    }
+    EXPECT_EQ(exec_prepared(owner.get(), "mine", "41"), "42");
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT count(*) FROM pg_prepared_statements"),
+              "1");
 }
 
 // With max_prepared_statements = 2, rotating through five statements evicts on every step,

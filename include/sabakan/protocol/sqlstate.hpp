@@ -20,5 +20,7 @@ inline constexpr std::string_view transaction_timeout = "25P04";
 inline constexpr std::string_view idle_session_timeout = "57P05";
 inline constexpr std::string_view program_limit_exceeded = "54000";
 inline constexpr std::string_view internal_error = "XX000";
+inline constexpr std::string_view reserved_name = "42939";
+inline constexpr std::string_view duplicate_prepared_statement = "42P05";
 
 }  // namespace sabakan::protocol::sqlstate

@@ -153,6 +153,8 @@ private:
     void prepare_on_server(const prepared_statement& s);
     /// Records `s` in the server's cache; a statement displaced is closed on the server.
     void make_room(const prepared_statement& s);
+    /// Closes the client for SQL that names the reserved statement prefix (42939).
+    void refuse_reserved_name(server_connection& server);
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
                                std::string_view hint = {});
     void finish();

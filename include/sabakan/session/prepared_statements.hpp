@@ -21,9 +21,10 @@
 
 namespace sabakan::session {
 
-/// What names a statement on every server: 128 bits of the SHA-256 of its query text and
-/// parameter types. Distinct statements never share one in practice, even when a client
-/// tries to make them.
+/// What names a statement on every server: 128 bits of the SHA-256 of a per-process secret,
+/// its query text and parameter types. Distinct statements never share one in practice,
+/// even when a client tries to make them, and no client can tell a statement's name from
+/// its text.
 struct statement_id {
     std::array<std::uint8_t, 16> bytes{};
     bool operator==(const statement_id&) const noexcept = default;
@@ -35,6 +36,11 @@ struct statement_id_hash {
 /// Every server-side name starts with this; a client's own names are never sent to a
 /// server where one could be taken for it.
 constexpr std::string_view server_statement_prefix = "_sbk_";
+
+/// Whether SQL text names something with the reserved prefix (in any case, as an unquoted
+/// identifier folds to lower case): a client's PREPARE, EXECUTE or DEALLOCATE of such a name
+/// could replace a statement other clients share, so it is refused.
+bool names_reserved(std::string_view sql) noexcept;
 
 /// The server-side name of `id`: the prefix and 32 hex digits.
 std::string server_statement_name(const statement_id& id);
