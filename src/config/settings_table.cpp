@@ -128,6 +128,8 @@ constexpr key_spec table[] = {
     key("logfile", &s::logfile),
     key("login_notify_message", &s::login_notify_message),
     number("max_client_conn", &s::max_client_conn),
+    // sabakan's own: bounds the memory one client's prepared statements take.
+    number("max_client_prepared_statements", &s::max_client_prepared_statements, 1),
     number("max_db_client_connections", &s::max_db_client_connections),
     number("max_db_connections", &s::max_db_connections),
     number("max_packet_size", &s::max_packet_size),

@@ -116,6 +116,19 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                     "through a transaction pooler it must Close (or DEALLOCATE) it first");
                 return refused;
             }
+            if (const auto cap = owner_.settings().max_client_prepared_statements;
+                statements_.size() >= static_cast<std::size_t>(cap) &&
+                statements_.find(p.statement) == nullptr) {
+                log::warning("C-{}: more than {} prepared statements; closing", id_, cap);
+                server.close_for_client(
+                    protocol::sqlstate::program_limit_exceeded,
+                    fmt::format("too many prepared statements on this connection "
+                                "(max_client_prepared_statements = {})",
+                                cap),
+                    "have the application close (or DEALLOCATE) statements it no longer uses, "
+                    "or raise max_client_prepared_statements in the pooler's config");
+                return refused;
+            }
             statement_ref s = owner_.statements().intern(p.query, p.parameter_types);
             take_pending();
             pending_reply reply;

@@ -343,8 +343,9 @@ TEST_F(AdminShowTest, ColumnNamesAndOrder) {
                     "pool_cache", "outstanding_request_cache", "server_cache", "client_cache",
                     "iobuf_cache", "var_list_cache", "server_prepared_statement_cache"));
     listing config = show(a, "SHOW CONFIG");
-    // PgBouncer's 100 keys and sabakan's `workers` and `metrics_listen`
-    EXPECT_EQ(config.rows.size(), 102u);
+    // PgBouncer's 100 keys and sabakan's `workers`, `metrics_listen` and
+    // `max_client_prepared_statements`
+    EXPECT_EQ(config.rows.size(), 103u);
     auto keys = config.column("key");
     EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end())) << "SHOW CONFIG is not alphabetical";
     for (const auto& r : config.rows) {

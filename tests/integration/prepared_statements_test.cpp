@@ -206,6 +206,30 @@ TEST_F(PreparedStatementsTest, SharedStatementCannotBeHijacked) {
               "1");
 }
 
+// One client's statements are bounded (max_client_prepared_statements): the Parse past the
+// cap is refused with 54000 naming the setting and the client closed; a name it holds
+// freed by DEALLOCATE may be prepared again, and other clients go on.
+TEST_F(PreparedStatementsTest, ClientStatementsBounded) {
+    sabakan_options o;
+    o.extra = {{"max_client_prepared_statements", "3"}};
+    start_sabakan(o);
+    auto c = connect_pooled();
+    for (const char* name : {"a", "b", "c"}) {
+        prepare(c.get(), name, "SELECT $1::int", 1);
+    }
+    pq::run(c.get(), "DEALLOCATE c");
+    prepare(c.get(), "c", "SELECT $1::int * 2", 1);
+    EXPECT_EQ(exec_prepared(c.get(), "c", "21"), "42");
+    PQsetErrorVerbosity(c.get(), PQERRORS_VERBOSE);
+    pq::result r(PQprepare(c.get(), "d", "SELECT $1::int", 1, nullptr));
+    EXPECT_NE(PQresultStatus(r.get()), PGRES_COMMAND_OK);
+    EXPECT_THAT(pq::error(c.get()),
+                HasSubstr("54000: too many prepared statements on this connection "
+                          "(max_client_prepared_statements = 3)"));
+    EXPECT_EQ(PQstatus(c.get()), CONNECTION_BAD);
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 1"), "1");
+}
+
 // With max_prepared_statements = 2, rotating through five statements evicts on every step,
 // and each still returns its own result.
 TEST_F(PreparedStatementsTest, SmallCacheEvicts) {

@@ -124,6 +124,7 @@ struct settings {
     int max_db_client_connections = 0;
     int max_user_client_connections = 0;
     int max_prepared_statements = 200;
+    int max_client_prepared_statements = 2000;  // sabakan's own: statements one client may hold
     std::string server_reset_query = "DISCARD ALL";
     bool server_reset_query_always = false;
     std::string server_check_query = "<empty>";

@@ -34,11 +34,11 @@ TEST(Settings, ReloadKeepsStartupOnlyKeys) {
     EXPECT_TRUE(keep_startup_settings(same, running).empty());
 }
 
-// The table has PgBouncer 1.25's 100 keys and sabakan's own `workers` and `metrics_listen`,
-// alphabetical, with the startup-only keys marked.
+// The table has PgBouncer 1.25's 100 keys and sabakan's own `workers`, `metrics_listen` and
+// `max_client_prepared_statements`, alphabetical, with the startup-only keys marked.
 TEST(Settings, KeyTable) {
     const auto keys = setting_list();
-    EXPECT_EQ(keys.size(), 102U);
+    EXPECT_EQ(keys.size(), 103U);
     EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end(),
                                [](const auto& a, const auto& b) { return a.name < b.name; }));
     std::set<std::string_view> fixed;

@@ -30,7 +30,7 @@ std::string row(const settings& s, std::string_view key) {
 TEST(ShowConfig, RowsFollowSettingList) {
     const auto rows = show_config(settings{});
     const auto keys = setting_list();
-    ASSERT_EQ(rows.size(), 102U);  // PgBouncer's 100, `workers` and `metrics_listen`
+    ASSERT_EQ(rows.size(), 103U);  // PgBouncer's 100 and sabakan's own three
     ASSERT_EQ(rows.size(), keys.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         EXPECT_EQ(rows[i].key, keys[i].name);
