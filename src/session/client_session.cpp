@@ -540,7 +540,9 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
         log::info("C-{}: {}/{}@{} login attempt: db={} user={} tls=no", id_, database_, user_,
                   peer_, database_, user_);
     }
-    if (owner_.client_count() > s.max_client_conn) {
+    // The console is exempt, as in PgBouncer: an operator can still look and act while
+    // clients (or silent connections waiting out client_login_timeout) fill the limit.
+    if (!is_admin_ && owner_.client_count() > s.max_client_conn) {
         co_await fatal(sqlstate::too_many_connections,
                        "no more connections allowed (max_client_conn)",
                        "raise max_client_conn, or have the application open fewer connections");

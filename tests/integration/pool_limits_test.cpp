@@ -2,11 +2,14 @@
 // so (query_wait_timeout), servers outlive the clients that used them, and session mode
 // resets a server (server_reset_query) before the next client gets it.
 #include "harness/fixture.hpp"
+#include "harness/sockets.hpp"
 #include "harness/wait.hpp"
 
 #include <sys/socket.h>
 
 #include <gmock/gmock.h>
+
+#include <vector>
 
 namespace sabakan::integration {
 namespace {
@@ -36,6 +39,8 @@ TEST_F(PoolLimitsTest, QueryWaitTimeout) {
 }
 
 // Clients beyond max_client_conn are refused with SQLSTATE 53300; the others keep working.
+// The console stays reachable over TCP and the unix socket, even when silent connections
+// (waiting out client_login_timeout) fill the limit.
 TEST_F(PoolLimitsTest, MaxClientConn) {
     sabakan_options o;
     o.max_client_conn = 2;
@@ -48,6 +53,17 @@ TEST_F(PoolLimitsTest, MaxClientConn) {
     EXPECT_THAT(pq::error(c.get()), HasSubstr("max_client_conn"));
     EXPECT_EQ(pq::value(a.get(), "SELECT 1"), "1");
     EXPECT_EQ(pq::value(b.get(), "SELECT 2"), "2");
+
+    std::vector<raw_socket> silent;
+    for (int i = 0; i < 20; ++i) {
+        silent.emplace_back(sabakan().port());
+    }
+    auto tcp = pq::connect(sabakan().conninfo("pgbouncer", "password", "pgbouncer"));
+    ASSERT_EQ(PQstatus(tcp.get()), CONNECTION_OK) << pq::error(tcp.get());
+    EXPECT_FALSE(pq::value(tcp.get(), "SHOW VERSION").empty());
+    auto local = pq::connect(sabakan().unix_conninfo("pgbouncer", "password", "pgbouncer"));
+    ASSERT_EQ(PQstatus(local.get()), CONNECTION_OK) << pq::error(local.get());
+    EXPECT_FALSE(pq::value(local.get(), "SHOW VERSION").empty());
 }
 
 // A client hanging up while queued never has its query run, and the server is not closed.
