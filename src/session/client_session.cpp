@@ -923,6 +923,14 @@ net::awaitable<bool> client_session::forward() {
                                        "max_packet_size)");
                         co_return false;
                     }
+                    // SHUTDOWN WAIT_FOR_SERVERS: transactions under way finish, no new one
+                    // starts (waiting would last as long as the longest of them).
+                    if (owner_.shutting_down() == shutdown_mode::wait_for_servers) {
+                        co_await fatal(sqlstate::admin_shutdown, "server shutting down",
+                                       "the pooler is stopping; connect again in a moment (to "
+                                       "the new process, after a restart)");
+                        co_return false;
+                    }
                     // The wait is inlined, not a nested coroutine, so that queueing for
                     // a server allocates no coroutine frame.
                     if (!try_acquire()) {

@@ -490,18 +490,31 @@ TEST_F(AdminControlTest, ShutdownWaitForClients) {
 }
 
 // SHUTDOWN WAIT_FOR_SERVERS lets the open transaction finish and exits (status 0) once its
-// server is released.
+// server is released; a connected client that starts a new transaction meanwhile is told at
+// once ("server shutting down"), not queued behind the open one.
 TEST_F(AdminControlTest, ShutdownWaitForServers) {
-    start_sabakan();
+    sabakan_options o;
+    o.query_wait_timeout = 5;  // a wrongly queued client fails after this, not at once
+    start_sabakan(o);
     auto direct = connect_direct();
     auto admin = connect_admin();
     auto client = connect_pooled();
+    auto idle = connect_pooled();
     pq::run(client.get(), "BEGIN");
     pq::run(client.get(), "UPDATE counters SET n = n + 1 WHERE id = 8");
 
     EXPECT_EQ(tag_of(admin.get(), "SHUTDOWN WAIT_FOR_SERVERS"), "SHUTDOWN");
     EXPECT_NE(PQstatus(pq::connect(pooled_conninfo()).get()), CONNECTION_OK)
         << "a new TCP client got in";
+    pq::result refused(PQexec(idle.get(), "SELECT 1"));
+    EXPECT_EQ(PQresultStatus(refused.get()), PGRES_FATAL_ERROR);
+    EXPECT_THAT(pq::error(idle.get()), HasSubstr("server shutting down"));
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return sabakan().logs().find("closing because: server shutting down") !=
+                   std::string::npos;
+        },
+        10s));
     pq::run(client.get(), "UPDATE counters SET n = n + 1 WHERE id = 8");
     EXPECT_EQ(sabakan().wait_exit(still_waiting), std::nullopt)
         << "sabakan exited during a transaction";
