@@ -169,7 +169,7 @@ server_slot* server_pool::acquire(waiter& w) {
     // fail now with the reason instead of queueing for a login that will not be tried.
     now = now != 0 ? now : stats::now_us();  // only when the client has to wait
     // (Idle is empty here. Servers on other workers count: one may come to this client.)
-    if (total_servers() == 0 && asked_ == 0 && !paused_ && in_login_retry(now)) {
+    if (nothing_will_serve() && !paused_ && in_login_retry(now)) {
         w.wake(nullptr);
         return nullptr;
     }
@@ -316,7 +316,7 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     // until query_wait_timeout; but not while a server in use will come back to serve them
     // (a login refused near max_connections), nor those that logins still under way will
     // serve (the first ones, as the queue is FIFO).
-    if (total_servers() > login_.size() + tested_.size() || asked_ != 0) {
+    if (servers_that_may_serve() != 0 || asked_ != 0) {
         return;  // a server in use, here or on another worker, may come back to them
     }
     while (uncovered() > 0) {
@@ -364,12 +364,23 @@ void server_pool::remove(server_slot& s) {
     fail_hopeless_waiters();
 }
 
+std::size_t server_pool::servers_that_may_serve() const noexcept {
+    std::size_t current = 0;
+    for (const slot_list* l : {&active_, &idle_}) {
+        for (const server_slot& s : *l) {
+            current += is_current(s) ? 1 : 0;
+        }
+    }
+    const std::size_t here = idle_.size() + active_.size() + login_.size() + tested_.size();
+    const std::size_t elsewhere = total_servers() > here ? total_servers() - here : 0;
+    return current + elsewhere;
+}
+
 void server_pool::fail_hopeless_waiters() {
     // In the server_login_retry window no login is tried, so once the last server that
     // could have come back is gone, nothing will serve the queue: say so now, with the
     // login's error, rather than at the end of the window.
-    if (waiting_.empty() || total_servers() != 0 || asked_ != 0 ||
-        !in_login_retry(stats::now_us())) {
+    if (waiting_.empty() || !nothing_will_serve() || !in_login_retry(stats::now_us())) {
         return;
     }
     while (!waiting_.empty()) {

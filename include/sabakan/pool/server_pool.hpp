@@ -297,6 +297,14 @@ private:
     /// Asks a worker with an idle server for one, when the queue is longer than the
     /// logins and checks under way will serve.
     void ask_elsewhere();
+    /// Servers in use or idle that may still be lent to a waiter: this worker's of the
+    /// current generation (a retired one is closed when released, RECONNECT) and, as
+    /// this worker cannot tell their generation, every server of the other workers.
+    std::size_t servers_that_may_serve() const noexcept;
+    /// No server, login, check or ask under way could serve a waiter.
+    bool nothing_will_serve() const noexcept {
+        return servers_that_may_serve() + login_.size() + tested_.size() == 0 && asked_ == 0;
+    }
     /// Waiters that no login, check or ask under way will serve.
     std::size_t uncovered() const noexcept {
         const std::size_t covered = login_.size() + tested_.size() + asked_;
