@@ -1131,10 +1131,17 @@ net::awaitable<void> client_session::send_cancel(pooler& owner, protocol::cancel
     if (target == nullptr || target->server_ != server) {
         co_return;
     }
+    // From here until PostgreSQL has taken the request, the server is not lent to anyone
+    // else: the cancel would hit that client's query.
+    server->begin_cancel();
+    struct cancel_done {
+        std::shared_ptr<server_connection> server;
+        ~cancel_done() { server->end_cancel(); }
+    } done{server};
     protocol::byte_buffer out;
     protocol::append_cancel_request(out, server->backend_key());
     co_await asio::async_write(s, asio::buffer(out), asio::redirect_error(net::use_awaitable, ec));
-    // PostgreSQL closes the connection once it has read the request.
+    // PostgreSQL closes the connection once it has signalled the backend.
     std::array<char, 1> sink{};
     co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(net::use_awaitable, ec));
     if (*timed_out) {

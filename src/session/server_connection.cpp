@@ -233,8 +233,22 @@ void server_connection::release() {
 }
 
 void server_connection::return_to_pool() {
+    if (cancels_in_flight_ > 0) {
+        held_for_cancel_ = true;  // end_cancel() returns it
+        return;
+    }
     if (auto out = pool_.release(*this); pool::must_close(out)) {
         close(pool::to_string(out));
+    }
+}
+
+void server_connection::end_cancel() {
+    --cancels_in_flight_;
+    if (cancels_in_flight_ == 0 && held_for_cancel_) {
+        held_for_cancel_ = false;
+        if (!closed_) {
+            return_to_pool();
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 #include "harness/wait.hpp"
 
 #include <thread>
+#include <vector>
 
 namespace sabakan::integration {
 namespace {
@@ -98,6 +99,46 @@ TEST_P(CancelTest, CancelFromIdleClientHitsNobody) {
 }
 
 SABAKAN_FOR_EACH_POOL_MODE(CancelTest);
+
+class LateCancelTest : public sabakan_test {};
+
+// A burst of cancels for one client's query as it ends, on a pool of one server: the server
+// goes to the next client only once every cancel forwarded for the first has reached
+// PostgreSQL, so none of them stops the next client's query.
+TEST_F(LateCancelTest, CancelsInFlightNeverHitTheNextClient) {
+    sabakan_options o;
+    o.default_pool_size = 1;
+    start_sabakan(o);
+    auto first = connect_pooled();
+    auto next = connect_pooled();
+    PGcancel* key = PQgetCancel(first.get());
+    ASSERT_NE(key, nullptr);
+    int hit = 0;
+    for (int round = 0; round < 5; ++round) {
+        ASSERT_EQ(PQsendQuery(first.get(), "SELECT pg_sleep(0.1)"), 1);
+        std::vector<std::thread> cancellers;
+        for (int i = 0; i < 100; ++i) {
+            cancellers.emplace_back([key, i] {
+                // Spread over the query's end: some while it runs, some as it finishes.
+                std::this_thread::sleep_for(std::chrono::milliseconds(80 + i / 4));
+                char err[256] = {};
+                PQcancel(key, err, sizeof err);
+            });
+        }
+        while (pq::result r{PQgetResult(first.get())}) {
+        }
+        pq::result r(PQexec(next.get(), "SELECT pg_sleep(0.3)"));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            ++hit;
+            ADD_FAILURE() << "round " << round << ": " << pq::error(next.get());
+        }
+        for (auto& t : cancellers) {
+            t.join();
+        }
+    }
+    PQfreeCancel(key);
+    EXPECT_EQ(hit, 0);
+}
 
 }  // namespace
 }  // namespace sabakan::integration

@@ -94,6 +94,11 @@ public:
     backend_pool& pool() noexcept { return pool_; }
     bool closed() const noexcept { return closed_; }
     protocol::cancel_key backend_key() const noexcept { return key_; }
+    /// A cancel request for this server's current query is on its way to PostgreSQL. Until
+    /// PostgreSQL has taken it (end_cancel), the server is not lent to another client,
+    /// whose query the late cancel would hit; a release meanwhile waits for it.
+    void begin_cancel() noexcept { ++cancels_in_flight_; }
+    void end_cancel();
     const net::stream_endpoint& endpoint() const noexcept { return endpoint_; }
     std::uint64_t id() const noexcept { return id_; }
     client_session* client() const noexcept { return client_.get(); }
@@ -225,6 +230,8 @@ private:
     bool writing_to_client_ = false;
     enum class own_query : std::uint8_t { none, reset, check, parameters };
     own_query running_ = own_query::none;  // a query of sabakan's own is being answered
+    int cancels_in_flight_ = 0;            // begin_cancel() not yet ended
+    bool held_for_cancel_ = false;         // released while a cancel was in flight
     bool client_left_ = false;
     bool timed_out_ = false;
     std::string close_reason_;
