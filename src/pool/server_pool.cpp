@@ -169,7 +169,7 @@ server_slot* server_pool::acquire(waiter& w) {
     // fail now with the reason instead of queueing for a login that will not be tried.
     now = now != 0 ? now : stats::now_us();  // only when the client has to wait
     // (Idle is empty here. Servers on other workers count: one may come to this client.)
-    if (nothing_will_serve() && !paused_ && in_login_retry(now)) {
+    if (nothing_will_serve() && !paused_ && in_login_retry(now) && fails_in_login_retry(w)) {
         w.wake(nullptr);
         return nullptr;
     }
@@ -309,9 +309,9 @@ release_outcome server_pool::login_done(server_slot& s) {
     return release(s, /*may_rebalance=*/false);  // opened for this worker's clients
 }
 
-void server_pool::login_failed(server_slot& s, std::string error) {
+void server_pool::login_failed(server_slot& s, std::string error, login_failure why) {
     move(s, server_state::unlinked);
-    budget_->login_failed(stats::now_us(), std::move(error));
+    budget_->login_failed(stats::now_us(), std::move(error), why == login_failure::unreachable);
     // The backend is down or refuses us: tell the waiters now rather than let them queue
     // until query_wait_timeout; but not while a server in use will come back to serve them
     // (a login refused near max_connections), nor those that logins still under way will
@@ -319,9 +319,20 @@ void server_pool::login_failed(server_slot& s, std::string error) {
     if (servers_that_may_serve() != 0 || asked_ != 0) {
         return;  // a server in use, here or on another worker, may come back to them
     }
-    while (uncovered() > 0) {
-        waiter& w = waiting_.back();
-        waiting_.pop_back();
+    fail_waiters(uncovered());
+}
+
+void server_pool::fail_waiters(std::size_t limit) {
+    // From the back: the first in line are those the logins under way will serve.
+    auto it = waiting_.end();
+    while (limit > 0 && it != waiting_.begin()) {
+        --it;
+        waiter& w = *it;
+        if (!fails_in_login_retry(w)) {
+            continue;
+        }
+        it = waiting_.erase(it);
+        --limit;
         publish();
         w.wake(nullptr);
     }
@@ -383,12 +394,7 @@ void server_pool::fail_hopeless_waiters() {
     if (waiting_.empty() || !nothing_will_serve() || !in_login_retry(stats::now_us())) {
         return;
     }
-    while (!waiting_.empty()) {
-        waiter& w = waiting_.back();
-        waiting_.pop_back();
-        publish();
-        w.wake(nullptr);
-    }
+    fail_waiters(waiting_.size());
 }
 
 server_slot* server_pool::pop_idle() noexcept {

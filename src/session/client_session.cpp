@@ -772,6 +772,7 @@ net::awaitable<bool> client_session::welcome() {
     if (!pool_->has_server_params()) {
         // The first client of a pool waits for one server login, which teaches the pool
         // the parameters every later client is welcomed with.
+        logging_in = true;
         if (!try_acquire()) {
             error_code ec;
             co_await wait_timer_.async_wait(asio::redirect_error(net::use_awaitable, ec));
@@ -780,6 +781,7 @@ net::awaitable<bool> client_session::welcome() {
                 co_return false;
             }
         }
+        logging_in = false;
         auto s = server_;
         s->client_gone();
     }
@@ -815,6 +817,7 @@ bool client_session::try_acquire() {
     }
     if (woken_) {
         // Refused on the spot (server_login_retry): the wait that follows ends at once.
+        login_error_cached_ = true;
         wait_timer_.expires_at(net::steady_timer::time_point::min());
         return false;
     }
@@ -863,12 +866,20 @@ net::awaitable<void> client_session::wait_failed(wait_result r) {
                            "no server connection became free in time: raise pool_size or "
                            "query_wait_timeout, or look for long transactions");
             break;
-        case wait_result::login_failed:
-            co_await fatal(sqlstate::connection_failure,
-                           fmt::format("server login failed: {}", close_reason_),
+        case wait_result::login_failed: {
+            // A named string, not a conditional temporary in the co_await: GCC 12 destroys
+            // such a temporary before the coroutine resumes.
+            std::string message = login_error_cached_
+                                      ? fmt::format(
+                                            "server login has been failing, cached error: {} "
+                                            "(server_login_retry)",
+                                            close_reason_)
+                                      : fmt::format("server login failed: {}", close_reason_);
+            co_await fatal(sqlstate::connection_failure, message,
                            "check that PostgreSQL is running and the [databases] entry's host, "
                            "port, user and password");
             break;
+        }
         case wait_result::served:
         case wait_result::client_gone:
             break;

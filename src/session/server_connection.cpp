@@ -435,8 +435,9 @@ std::string server_connection::server_address() const {
                                                    : fmt::format("{}:{}", t.host, t.port);
 }
 
-void server_connection::fail_login(std::string message) {
+void server_connection::fail_login(std::string message, pool::login_failure why) {
     if (timed_out_) {
+        why = pool::login_failure::unreachable;
         message = fmt::format(
             "server_connect_timeout ({} s) reached while connecting and "
             "logging in",
@@ -447,7 +448,7 @@ void server_connection::fail_login(std::string message) {
     closed_ = true;
     error_code ec;
     socket_.close(ec);
-    pool_.login_failed(*this, std::move(message));
+    pool_.login_failed(*this, std::move(message), why);
 }
 
 net::awaitable<void> server_connection::run() {
@@ -542,7 +543,8 @@ net::awaitable<bool> server_connection::connect() {
             // The deadline may have passed during the lookup, when there was no socket yet
             // for it to close: honour it here (fail_login then names the timeout).
             if (ec || results.empty() || timed_out_) {
-                fail_login(fmt::format("could not resolve host \"{}\": {}", t.host, ec.message()));
+                fail_login(fmt::format("could not resolve host \"{}\": {}", t.host, ec.message()),
+                           pool::login_failure::unreachable);
                 co_return false;
             }
             ep = net::stream_endpoint(results.begin()->endpoint());
@@ -553,7 +555,8 @@ net::awaitable<bool> server_connection::connect() {
     co_await socket_.async_connect(endpoint_, asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         fail_login(fmt::format("could not connect to server at {}:{}: {}",
-                               t.host.empty() ? default_unix_dir() : t.host, t.port, ec.message()));
+                               t.host.empty() ? default_unix_dir() : t.host, t.port, ec.message()),
+                   pool::login_failure::unreachable);
         co_return false;
     }
     if (tcp) {
@@ -601,7 +604,8 @@ net::awaitable<bool> server_connection::login() {
     co_await asio::async_write(socket_, asio::buffer(out),
                                asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
-        fail_login(fmt::format("could not send startup packet: {}", ec.message()));
+        fail_login(fmt::format("could not send startup packet: {}", ec.message()),
+                   pool::login_failure::unreachable);
         co_return false;
     }
 
@@ -610,9 +614,11 @@ net::awaitable<bool> server_connection::login() {
     for (;;) {
         protocol::scan_result m;
         if (!co_await read_message(m)) {
+            // A server that crashed or is restarting hangs up like this: try again later.
             fail_login(
                 closed_ ? "server connection closed during login"
-                        : "server closed the connection or sent a malformed message during login");
+                        : "server closed the connection or sent a malformed message during login",
+                pool::login_failure::unreachable);
             co_return false;
         }
         auto body = m.body();
@@ -717,7 +723,11 @@ net::awaitable<bool> server_connection::login() {
             case backend_tag::error_response: {
                 protocol::error_fields f;
                 protocol::decode_error(body, f);
-                fail_login(std::string(f.message));
+                // Class 57P (operator intervention): starting up, shutting down, in
+                // recovery; it will take logins again by itself.
+                fail_login(std::string(f.message), f.sqlstate.starts_with("57P")
+                                                       ? pool::login_failure::unreachable
+                                                       : pool::login_failure::refused);
                 co_return false;
             }
             case backend_tag::ready_for_query:
@@ -732,7 +742,8 @@ net::awaitable<bool> server_connection::login() {
             co_await asio::async_write(socket_, asio::buffer(out),
                                        asio::redirect_error(net::use_awaitable, ec));
             if (ec) {
-                fail_login(fmt::format("could not send to server during login: {}", ec.message()));
+                fail_login(fmt::format("could not send to server during login: {}", ec.message()),
+                           pool::login_failure::unreachable);
                 co_return false;
             }
         }

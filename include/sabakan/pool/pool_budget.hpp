@@ -53,10 +53,16 @@ public:
     void retire() noexcept { generation_.fetch_add(1, std::memory_order_relaxed); }
 
     // The last login's outcome, so that server_login_retry holds on every worker.
-    void login_failed(std::int64_t now_us, std::string error) {
+    void login_failed(std::int64_t now_us, std::string error, bool unreachable) {
         std::lock_guard lock(error_mutex_);
         error_ = std::move(error);
+        unreachable_.store(unreachable, std::memory_order_relaxed);
         login_failed_us_.store(now_us, std::memory_order_relaxed);
+    }
+    /// The last failed login could not reach a PostgreSQL accepting logins (down,
+    /// starting up, shutting down), rather than being refused by it.
+    bool last_failure_unreachable() const noexcept {
+        return unreachable_.load(std::memory_order_relaxed);
     }
     /// A login succeeded, or the target changed: logins may be tried at once.
     void reset_login_failure() {
@@ -139,6 +145,7 @@ private:
     int workers_;
     alignas(64) std::atomic<int> taken_{0};
     std::atomic<std::uint64_t> generation_{0};
+    std::atomic<bool> unreachable_{false};
     std::atomic<std::int64_t> login_failed_us_{0};
     mutable std::mutex error_mutex_;  // guards error_, and params_ while it is set
     std::string error_;

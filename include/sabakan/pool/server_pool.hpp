@@ -56,6 +56,13 @@ private:
 };
 
 /// A client waiting for a server; the session layer implements wake().
+/// Why a server login failed, which decides what becomes of the clients waiting for it.
+enum class login_failure : std::uint8_t {
+    refused,      // PostgreSQL said no (password, role, database): every waiter fails now
+    unreachable,  // down, starting up or shutting down: waiters wait on while the pool
+                  // tries again every server_login_retry, up to query_wait_timeout
+};
+
 class waiter {
 public:
     /// Called once per wait: with a server now lent to this client, or with nullptr when
@@ -66,6 +73,9 @@ public:
 
     list_hook wait_hook_;
     std::int64_t wait_started_us = 0;  // steady clock µs; set by the pool when it queues
+    /// The client is still logging in (its welcome needs a server's parameters): while
+    /// logins fail it is refused at once, whatever the kind of failure.
+    bool logging_in = false;
 
 protected:
     ~waiter() = default;
@@ -192,9 +202,11 @@ public:
     /// release(), it must be closed.
     [[nodiscard]] release_outcome login_done(server_slot& s);
     /// Login failed: the server leaves the pool; waiters no other server will serve are
-    /// woken with nullptr, and for server_login_retry new clients fail at once instead of
-    /// starting logins.
-    void login_failed(server_slot& s, std::string error);
+    /// woken with nullptr (after an `unreachable` failure only those logging in), and for
+    /// server_login_retry new clients fail at once instead of starting logins (after an
+    /// `unreachable` one only those logging in: the others queue for the next try).
+    void login_failed(server_slot& s, std::string error,
+                      login_failure why = login_failure::refused);
     /// server_check_query succeeded: the server serves the first waiter or becomes idle,
     /// or must be closed, as from release().
     [[nodiscard]] release_outcome check_done(server_slot& s);
@@ -301,6 +313,13 @@ private:
     /// current generation (a retired one is closed when released, RECONNECT) and, as
     /// this worker cannot tell their generation, every server of the other workers.
     std::size_t servers_that_may_serve() const noexcept;
+    /// Whether `w`, which nothing will serve before the login retry, is failed now.
+    bool fails_in_login_retry(const waiter& w) const noexcept {
+        return w.logging_in || !budget_->last_failure_unreachable();
+    }
+    /// Wakes with nullptr, from the back, the waiters fails_in_login_retry() says so of;
+    /// at most `limit` of them.
+    void fail_waiters(std::size_t limit);
     /// No server, login, check or ask under way could serve a waiter.
     bool nothing_will_serve() const noexcept {
         return servers_that_may_serve() + login_.size() + tested_.size() == 0 && asked_ == 0;

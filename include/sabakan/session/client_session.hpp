@@ -173,6 +173,7 @@ private:
     protocol::byte_buffer spill_;  // a Parse/Bind/Describe/Close longer than the buffer
     bool spilling_ = false;
     bool woken_ = false;
+    bool login_error_cached_ = false;  // refused on the spot in server_login_retry
     bool closed_ = false;
     bool sending_ = false;  // a write of its own (send()) is in flight
     bool refused_ = false;  // woken without a server: it will close after saying why

@@ -195,7 +195,7 @@ private:
     int note_parameter(protocol::bytes_view body);
     /// Where the server is, for log lines: "host:port" or "unix:port".
     std::string server_address() const;
-    void fail_login(std::string message);
+    void fail_login(std::string message, pool::login_failure why = pool::login_failure::refused);
     /// Statistics for a ReadyForQuery from the server.
     void count_ready_for_query() noexcept;
     /// A ParseComplete, BindComplete or CloseComplete for the linked client, just scanned:

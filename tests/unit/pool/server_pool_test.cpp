@@ -303,6 +303,61 @@ TEST_F(PoolTest, LoginRetryFailsFast) {
     EXPECT_FALSE(pool.in_login_retry(stats::now_us() + 3601'000'000));
 }
 
+// PostgreSQL unreachable (down, restarting): the clients queued for a query stay queued,
+// and so do those that arrive during server_login_retry, for the next login try; only a
+// client still logging in is told at once. The next try serves them all.
+TEST_F(PoolTest, UnreachableKeepsQueryWaitersQueued) {
+    pool_settings ps{2, config::pool_mode::transaction};
+    ps.server_login_retry = 3600'000'000;
+    pool.set_settings(ps);
+    fake_waiter a;
+    a.pool = &pool;
+    fake_waiter login;
+    login.pool = &pool;
+    login.logging_in = true;
+    pool.acquire(a);
+    pool.acquire(login);
+    ASSERT_EQ(pool.login_count(), 2u);
+    pool.login_failed(*conn.opened[0], "could not connect", login_failure::unreachable);
+    pool.login_failed(*conn.opened[1], "could not connect", login_failure::unreachable);
+    EXPECT_TRUE(a.woken.empty());
+    EXPECT_TRUE(a.waiting());
+    ASSERT_EQ(login.woken.size(), 1u);
+    EXPECT_EQ(login.woken[0], nullptr);
+
+    fake_waiter b;
+    b.pool = &pool;
+    EXPECT_EQ(pool.acquire(b), nullptr);
+    EXPECT_TRUE(b.woken.empty());  // queued for the next try, not refused
+    fake_waiter late_login;
+    late_login.pool = &pool;
+    late_login.logging_in = true;
+    EXPECT_EQ(pool.acquire(late_login), nullptr);
+    ASSERT_EQ(late_login.woken.size(), 1u);  // refused on the spot with the cached error
+    EXPECT_EQ(pool.waiting_count(), 2u);
+    EXPECT_EQ(conn.opened.size(), 2u);  // no login during the retry window
+
+    ps.server_login_retry = 0;  // as if the window had passed: the sweep tries again
+    pool.set_settings(ps);
+    ASSERT_EQ(conn.opened.size(), 4u);
+    EXPECT_EQ(pool.login_done(*conn.opened[2]), release_outcome::kept);
+    EXPECT_EQ(pool.login_done(*conn.opened[3]), release_outcome::kept);
+    ASSERT_EQ(a.woken.size(), 1u);
+    EXPECT_NE(a.woken[0], nullptr);
+    ASSERT_EQ(b.woken.size(), 1u);
+    EXPECT_NE(b.woken[0], nullptr);
+}
+
+// A refusal by PostgreSQL itself (password, role, database) fails the queue at once.
+TEST_F(PoolTest, RefusedFailsQueryWaiters) {
+    fake_waiter a;
+    a.pool = &pool;
+    pool.acquire(a);
+    pool.login_failed(*conn.opened[0], "password authentication failed", login_failure::refused);
+    ASSERT_EQ(a.woken.size(), 1u);
+    EXPECT_EQ(a.woken[0], nullptr);
+}
+
 // The reserve opens only once the first waiter has waited reserve_pool_timeout.
 TEST_F(PoolTest, ReserveAfterTimeout) {
     pool_settings ps{1, config::pool_mode::transaction};
