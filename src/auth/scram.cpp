@@ -10,10 +10,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <climits>
 #include <cstring>
+#include <mutex>
 
 namespace sabakan::auth {
 namespace {
@@ -220,19 +222,73 @@ std::string format_scram_secret(const scram_secret& secret) {
     return out;
 }
 
+namespace {
+
+// The key stand-in salts and secrets come from: random until seed_stand_ins() is called.
+std::mutex stand_in_mutex;
+key stand_in_key = [] {
+    key k{};
+    random_bytes(k);
+    return k;
+}();
+
+key stand_in_key_now() {
+    std::lock_guard lock(stand_in_mutex);
+    return stand_in_key;
+}
+
+/// HMAC of `label` and `user` under the stand-in key: what a stand-in's salt and keys are.
+key stand_in_mac(std::string_view label, std::string_view user) {
+    std::string data(label);
+    data.push_back('\0');
+    data.append(user);
+    return hmac_sha256(stand_in_key_now(), bytes_of(data));
+}
+
+}  // namespace
+
+void seed_stand_ins(std::string_view seed) {
+    const key k = sha256(bytes_of(seed));
+    std::lock_guard lock(stand_in_mutex);
+    stand_in_key = k;
+}
+
 std::array<std::byte, 16> stable_salt(std::string_view user) {
-    static const std::array<std::byte, 32> key = [] {
-        std::array<std::byte, 32> k{};
-        random_bytes(k);
-        return k;
-    }();
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(user.data()), user.size(), mac.data(), &len);
+    const key mac = stand_in_mac("salt", user);
     std::array<std::byte, 16> salt{};
     std::memcpy(salt.data(), mac.data(), salt.size());
     return salt;
+}
+
+scram_secret stand_in_secret(std::string_view user, int iterations) {
+    const auto salt = stable_salt(user);
+    scram_secret s;
+    s.iterations = iterations;
+    s.salt.assign(salt.begin(), salt.end());
+    s.stored_key = to_vector(stand_in_mac("stored", user));
+    s.server_key = to_vector(stand_in_mac("server", user));
+    return s;
+}
+
+const scram_secret& scram_secret_cache::get(std::string_view user, std::string_view password,
+                                            int iterations) {
+    const auto salt = stable_salt(user);
+    auto it = map_.find(user);
+    if (it != map_.end() && it->second.password == password &&
+        it->second.secret.iterations == iterations &&
+        std::equal(salt.begin(), salt.end(), it->second.secret.salt.begin(),
+                   it->second.secret.salt.end())) {
+        return it->second.secret;
+    }
+    if (it == map_.end()) {
+        if (map_.size() >= max_entries) {
+            map_.clear();  // a bound, not an LRU: auth_files hold far fewer plain passwords
+        }
+        it = map_.emplace(std::string(user), entry{}).first;
+    }
+    it->second.password = password;
+    it->second.secret = make_scram_secret(password, salt, iterations);
+    return it->second.secret;
 }
 
 scram_secret make_scram_secret(std::string_view password, std::span<const std::byte> salt,

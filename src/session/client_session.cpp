@@ -703,20 +703,19 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     // SASL exchange (sasl-authentication.html): mechanism list, client-first,
     // server-first, client-final, server-final. An unknown user gets a made-up secret so
     // the exchange looks the same (salt and iterations included) and fails only at the proof.
+    // Neither a stand-in nor a cached plain password costs PBKDF2 per attempt: made-up
+    // users cost the event loop little, and answer as fast as stored secrets.
     std::optional<auth::scram_secret> parsed;
-    const auto salt = auth::stable_salt(user_);
     const int iterations = owner_.settings().scram_iterations;
     if (secret != nullptr) {
         parsed = auth::parse_scram_secret(*secret);
         if (!parsed && !auth::is_md5_secret(*secret) && !secret->empty()) {
-            parsed = auth::make_scram_secret(*secret, salt, iterations);
+            parsed = owner_.scram_cache().get(user_, *secret, iterations);
         }
     }
     bool known = parsed.has_value();
     if (!known) {
-        std::array<std::byte, 16> junk{};
-        auth::random_bytes(junk);
-        parsed = auth::make_scram_secret(auth::base64_encode(junk), salt, iterations);
+        parsed = auth::stand_in_secret(user_, iterations);
     }
     auth::scram_server server(std::move(*parsed));
     protocol::byte_buffer out;

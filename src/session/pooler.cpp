@@ -1,5 +1,6 @@
 // Pools keyed by (database, user), the cancel-key registry and the listeners.
 #include <sabakan/auth/random.hpp>
+#include <sabakan/auth/scram.hpp>
 #include <sabakan/config/log_options.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/core/memory.hpp>
@@ -12,6 +13,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -194,7 +196,20 @@ std::shared_ptr<const auth::userlist> pooler::load_users(const config::config& c
     if (cfg.bouncer.auth_file.empty()) {
         return std::make_shared<auth::userlist>();
     }
-    return std::make_shared<auth::userlist>(auth::load_userlist(cfg.bouncer.auth_file));
+    auto users = std::make_shared<auth::userlist>(auth::load_userlist(cfg.bouncer.auth_file));
+    // The stand-in salts follow from the file's secrets: stable across restarts, and not
+    // computable by anyone who cannot read the file.
+    std::vector<std::pair<std::string_view, std::string_view>> entries(users->secrets.begin(),
+                                                                       users->secrets.end());
+    std::sort(entries.begin(), entries.end());
+    std::string seed;
+    for (const auto& [user, secret] : entries) {
+        seed.append(user).push_back('\0');
+        seed.append(secret).push_back('\0');
+    }
+    auth::seed_stand_ins(seed);
+    OPENSSL_cleanse(seed.data(), seed.size());
+    return users;
 }
 
 void pooler::add(client_session& c) noexcept {

@@ -2,9 +2,12 @@
 // plain password in auth_file, and a SCRAM secret in auth_file under auth_type = md5 (the
 // secret cannot answer md5, so that client is asked for SCRAM, as PgBouncer does).
 #include "harness/fixture.hpp"
+#include "harness/sockets.hpp"
 
 #include <gmock/gmock.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace sabakan::integration {
@@ -48,6 +51,46 @@ TEST_F(ScramLoginTest, ScramSecretUnderMd5) {
     auto wrong = pq::connect(sabakan().conninfo("mastodon", "wrong", "mastodon_production"));
     ASSERT_EQ(PQstatus(wrong.get()), CONNECTION_BAD);
     EXPECT_THAT(pq::error(wrong.get()), HasSubstr("28P01"));
+}
+
+std::string be32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+            static_cast<char>(v)};
+}
+
+// The "s=" salt sabakan sends `user` in its SCRAM server-first message.
+std::string salt_for(int port, const std::string& user) {
+    using namespace std::string_literals;
+    const std::string params = "user\0"s + user + "\0database\0"s + app_database + "\0\0"s;
+    const std::string first = "n,,n=,r=abcdefghijklmnopqrstuvwx";
+    const std::string sasl =
+        "SCRAM-SHA-256\0"s + be32(static_cast<std::uint32_t>(first.size())) + first;
+    raw_socket s(port);
+    s.send_all(be32(static_cast<std::uint32_t>(8 + params.size())) + be32(196608) + params + "p" +
+               be32(static_cast<std::uint32_t>(4 + sasl.size())) + sasl);
+    bool closed = false;
+    const std::string reply = s.read_until_closed(std::chrono::seconds(5), closed, 200);
+    const auto at = reply.find(",s=");
+    if (at == std::string::npos) {
+        return "<no salt in " + std::to_string(reply.size()) + " bytes>";
+    }
+    return reply.substr(at + 3, reply.find(',', at + 3) - at - 3);
+}
+
+// The salt an unknown user is sent is the same after a restart, as a stored secret's is,
+// so restarting does not tell who exists; a user with a plain password likewise.
+TEST_F(ScramLoginTest, StandInSaltStableAcrossRestarts) {
+    sabakan_options o;
+    o.extra = {{"auth_type", "scram-sha-256"}};
+    o.userlist_text = "\"mastodon\" \"password\"\n";
+    start_sabakan(o);
+    const std::string nobody = salt_for(sabakan().port(), "nobody");
+    const std::string known = salt_for(sabakan().port(), "mastodon");
+    ASSERT_EQ(nobody.size(), 24U) << nobody;  // 16 bytes in base64
+    EXPECT_NE(nobody, known);
+    start_sabakan(o);  // a new process, the same files
+    EXPECT_EQ(salt_for(sabakan().port(), "nobody"), nobody);
+    EXPECT_EQ(salt_for(sabakan().port(), "mastodon"), known);
 }
 
 }  // namespace

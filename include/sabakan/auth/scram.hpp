@@ -7,10 +7,12 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace sabakan::auth {
@@ -42,10 +44,46 @@ std::string format_scram_secret(const scram_secret& secret);
 scram_secret make_scram_secret(std::string_view password, std::span<const std::byte> salt,
                                int iterations);
 
-/// A salt that depends only on `user` and a key made at process start: the same user gets
-/// the same salt on every login, as with a stored secret, so a client cannot tell stored
-/// secrets from plain passwords or unknown users by the salt it is sent.
+/// Seeds the key that stand-in salts and secrets are derived from. Called with the
+/// auth_file's contents at start and RELOAD: the same file gives every user the same salt
+/// after a restart too, and nobody without the file can compute it. Until called, the key
+/// is random.
+void seed_stand_ins(std::string_view seed);
+
+/// A salt that depends only on `user` and the stand-in key: the same user gets the same salt
+/// on every login, as with a stored secret, so a client cannot tell stored secrets from
+/// plain passwords or unknown users by the salt it is sent.
 std::array<std::byte, 16> stable_salt(std::string_view user);
+
+/// What a user without a SCRAM-usable secret (unknown, or an md5 entry) is checked against:
+/// the stable salt, `iterations`, and keys no password derives. Three HMACs and no PBKDF2, as
+/// cheap as a stored secret, so made-up users neither stand out by time nor cost the
+/// event loop PBKDF2 work.
+scram_secret stand_in_secret(std::string_view user, int iterations);
+
+/// The SCRAM secrets of auth_file users with plain-text passwords, derived once per user,
+/// password, salt and iteration count instead of at every login attempt.
+/// Owned by: one worker; not thread-safe.
+class scram_secret_cache {
+public:
+    /// The secret for `user`'s plain `password`, derived now only if not cached.
+    const scram_secret& get(std::string_view user, std::string_view password, int iterations);
+    std::size_t size() const noexcept { return map_.size(); }
+
+private:
+    static constexpr std::size_t max_entries = 10000;
+    struct entry {
+        std::string password;
+        scram_secret secret;
+    };
+    struct name_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, entry, name_hash, std::equal_to<>> map_;
+};
 
 /// The pooler's side when it logs in to PostgreSQL with a password it knows.
 /// Call order: client_first_message, handle_server_first, verify_server_final.

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <sabakan/auth/scram.hpp>
 #include <sabakan/auth/userlist.hpp>
 #include <sabakan/config/config.hpp>
 #include <sabakan/core/log.hpp>
@@ -253,6 +254,8 @@ public:
     static std::uint64_t next_connection_id() noexcept;
     /// This worker's named prepared statements, each distinct text held once.
     statement_registry& statements() noexcept { return statements_; }
+    /// SCRAM secrets derived from auth_file's plain-text passwords, this worker's.
+    auth::scram_secret_cache& scram_cache() noexcept { return scram_cache_; }
     /// The session parameters kept in step between clients and servers (fixed at start:
     /// track_extra_parameters needs a restart).
     const tracked_parameters& tracked() const noexcept { return tracked_; }
@@ -319,6 +322,7 @@ private:
     std::map<std::string, stats::counters> averages_;
     stats::counters averages_total_;
     statement_registry statements_;
+    auth::scram_secret_cache scram_cache_;
     tracked_parameters tracked_;
     std::int64_t last_period_us_ = 0;
     // max_db_connections/max_user_connections: when this worker last asked another to

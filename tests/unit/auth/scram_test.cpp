@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <array>
 
 namespace sabakan::auth {
@@ -404,6 +406,45 @@ TEST(StableSalt, SamePerUserDifferentAcrossUsers) {
     EXPECT_EQ(stable_salt("mastodon"), stable_salt("mastodon"));
     EXPECT_NE(stable_salt("mastodon"), stable_salt("nobody"));
     EXPECT_NE(stable_salt(""), stable_salt("nobody"));
+}
+
+// Stand-in salts follow from the seed (the auth_file): the same seed gives the same salt, as
+// after a restart, and another seed another; stand-in keys differ per user and match no
+// password, so the proof always fails.
+TEST(Scram, StandInsFollowTheSeed) {
+    seed_stand_ins("\"mastodon\" \"md5abc\"");
+    const auto first = stable_salt("nobody");
+    const scram_secret a = stand_in_secret("nobody", 4096);
+    seed_stand_ins("something else");
+    EXPECT_NE(stable_salt("nobody"), first);
+    seed_stand_ins("\"mastodon\" \"md5abc\"");
+    EXPECT_EQ(stable_salt("nobody"), first);
+    const scram_secret b = stand_in_secret("nobody", 4096);
+    EXPECT_EQ(a.stored_key, b.stored_key);
+    EXPECT_EQ(a.server_key, b.server_key);
+    EXPECT_EQ(b.iterations, 4096);
+    EXPECT_TRUE(std::equal(first.begin(), first.end(), b.salt.begin(), b.salt.end()));
+    EXPECT_NE(stand_in_secret("other", 4096).stored_key, b.stored_key);
+    // The keys are not those of any password: not even the empty one.
+    EXPECT_NE(make_scram_secret("", first, 4096).stored_key, b.stored_key);
+}
+
+// Plain-text passwords are derived once: the same secret comes back until the password,
+// the iteration count or the salt (a new seed) changes.
+TEST(Scram, SecretCacheDerivesOnce) {
+    seed_stand_ins("seed one");
+    scram_secret_cache cache;
+    const scram_secret* first = &cache.get("alice", "secret", 4096);
+    EXPECT_EQ(&cache.get("alice", "secret", 4096), first);
+    const auto salt = stable_salt("alice");
+    EXPECT_EQ(first->stored_key, make_scram_secret("secret", salt, 4096).stored_key);
+    EXPECT_EQ(cache.get("alice", "changed", 4096).stored_key,
+              make_scram_secret("changed", salt, 4096).stored_key);
+    EXPECT_EQ(cache.get("alice", "changed", 10).iterations, 10);
+    seed_stand_ins("seed two");
+    EXPECT_EQ(cache.get("alice", "changed", 10).stored_key,
+              make_scram_secret("changed", stable_salt("alice"), 10).stored_key);
+    EXPECT_EQ(cache.size(), 1u);
 }
 
 }  // namespace
