@@ -4,7 +4,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -64,26 +63,46 @@ bool is_control(unsigned char c) noexcept {
     return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
+// The bytes at `i` that make a control character: a C0 byte or DEL (1), or a C1 control in
+// UTF-8 (2: 0xC2 0x80..0x9F, which a UTF-8 terminal takes as CSI and the like); else 0.
+std::size_t control_at(std::string_view s, std::size_t i) noexcept {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (is_control(c)) {
+        return 1;
+    }
+    if (c == 0xc2 && i + 1 < s.size()) {
+        const auto next = static_cast<unsigned char>(s[i + 1]);
+        return next >= 0x80 && next <= 0x9f ? 2 : 0;
+    }
+    return 0;
+}
+
 // Log lines carry client-sent text (user and database names, application_name, server
 // messages), so no raw control byte may reach the log: a newline continues the line as a
 // newline and a tab, as PostgreSQL's own log does, so no text can start a forged line;
-// every other control byte (ESC's terminal sequences included) is written as \xNN.
+// every other control byte (ESC's terminal sequences included) is written as \xNN, and a
+// UTF-8 C1 control as its two bytes so.
 std::string_view escaped(std::string_view message, std::string& scratch) {
-    const auto first = std::find_if(message.begin(), message.end(), [](char c) {
-        return is_control(static_cast<unsigned char>(c));
-    });
-    if (first == message.end()) {
+    std::size_t first = 0;
+    while (first < message.size() && control_at(message, first) == 0) {
+        ++first;
+    }
+    if (first == message.size()) {
         return message;
     }
-    scratch.assign(message.begin(), first);
-    for (auto it = first; it != message.end(); ++it) {
-        const auto c = static_cast<unsigned char>(*it);
-        if (c == '\n') {
+    scratch.assign(message.substr(0, first));
+    for (std::size_t i = first; i < message.size(); ++i) {
+        const std::size_t n = control_at(message, i);
+        if (n == 0) {
+            scratch += message[i];
+        } else if (message[i] == '\n') {
             scratch += "\n\t";
-        } else if (is_control(c)) {
-            fmt::format_to(std::back_inserter(scratch), "\\x{:02x}", c);
         } else {
-            scratch += static_cast<char>(c);
+            for (std::size_t k = 0; k < n; ++k) {
+                fmt::format_to(std::back_inserter(scratch), "\\x{:02x}",
+                               static_cast<unsigned char>(message[i + k]));
+            }
+            i += n - 1;
         }
     }
     return scratch;

@@ -1003,10 +1003,13 @@ net::awaitable<bool> client_session::forward() {
             if (r.status == scan_status::message) {
                 server_->on_client_message(r.tag);
             }
-            // Queries too, however long: they may DEALLOCATE or name reserved statements.
-            if (spilling_ || (r.status == scan_status::message && server_->tracks_statements() &&
-                              (protocol::names_statement(r.tag) ||
-                               r.tag == static_cast<char>(protocol::frontend_tag::query)))) {
+            // A Query longer than the buffer is no DEALLOCATE: it goes as it is, unread (and
+            // so unchecked for the reserved prefix: buffering it whole would let one client
+            // hold max_packet_size of memory).
+            if (spilling_ ||
+                (r.status == scan_status::message && server_->tracks_statements() &&
+                 (protocol::names_statement(r.tag) ||
+                  (r.tag == static_cast<char>(protocol::frontend_tag::query) && r.whole)))) {
                 if (!take_statement_message(r)) {
                     refused = true;
                     break;
@@ -1116,18 +1119,18 @@ net::awaitable<void> client_session::send_cancel(pooler& owner, protocol::cancel
     auto timed_out = std::make_shared<bool>(false);
     net::stream_socket& s = *sock;
     // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
-    // hung server cannot pile up cancel connections.
+    // hung server cannot pile up cancel connections. Off (0) it is still bounded, by 10 s:
+    // the server waits for the cancel before it serves anyone else.
     net::steady_timer deadline(owner.io());
-    if (const auto limit = owner.settings().cancel_wait_timeout; limit > config::duration::zero()) {
-        deadline.expires_after(limit);
-        deadline.async_wait([sock, timed_out](const error_code& e) {
-            if (!e) {
-                *timed_out = true;
-                error_code ignored;
-                sock->close(ignored);
-            }
-        });
-    }
+    const auto limit = owner.settings().cancel_wait_timeout;
+    deadline.expires_after(limit > config::duration::zero() ? limit : config::duration(10'000'000));
+    deadline.async_wait([sock, timed_out](const error_code& e) {
+        if (!e) {
+            *timed_out = true;
+            error_code ignored;
+            sock->close(ignored);
+        }
+    });
     error_code ec;
     co_await s.async_connect(server->endpoint(), asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
@@ -1143,17 +1146,15 @@ net::awaitable<void> client_session::send_cancel(pooler& owner, protocol::cancel
     }
     // From here until PostgreSQL has taken the request, the server is not lent to anyone
     // else: the cancel would hit that client's query.
+    // Ended below, not by a destructor: a frame destroyed at exit must not touch the pool.
     server->begin_cancel();
-    struct cancel_done {
-        std::shared_ptr<server_connection> server;
-        ~cancel_done() { server->end_cancel(); }
-    } done{server};
     protocol::byte_buffer out;
     protocol::append_cancel_request(out, server->backend_key());
     co_await asio::async_write(s, asio::buffer(out), asio::redirect_error(net::use_awaitable, ec));
     // PostgreSQL closes the connection once it has signalled the backend.
     std::array<char, 1> sink{};
     co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(net::use_awaitable, ec));
+    server->end_cancel();
     if (*timed_out) {
         log::warning(
             "C-{}: cancel request given up after cancel_wait_timeout: the server did not "

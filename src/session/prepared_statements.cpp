@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <cstring>
 
 namespace sabakan::session {
@@ -33,9 +34,20 @@ const std::array<std::byte, 32>& statement_key() {
 
 bool names_reserved(std::string_view sql) noexcept {
     const std::string_view prefix = server_statement_prefix;
+    // Only where an identifier starts: audit_sbk_log is nobody's statement name.
+    const auto starts_identifier = [&](std::size_t at) {
+        if (at == 0) {
+            return true;
+        }
+        const auto c = static_cast<unsigned char>(sql[at - 1]);
+        return !(std::isalnum(c) != 0 || c == '_' || c == '$' || c >= 0x80);
+    };
     for (std::size_t at = sql.find('_');
          at != std::string_view::npos && sql.size() - at >= prefix.size();
          at = sql.find('_', at + 1)) {
+        if (!starts_identifier(at)) {
+            continue;
+        }
         bool same = true;
         for (std::size_t i = 0; i < prefix.size() && same; ++i) {
             const char c = sql[at + i];

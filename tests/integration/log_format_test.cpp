@@ -60,7 +60,7 @@ TEST_F(LogFormatTest, ConnectionLinesAsPgBouncers) {
 TEST_F(LogFormatTest, ClientTextCannotForgeLines) {
     start_sabakan();
     const std::string forged = "2026-12-07 00:00:00.000 UTC [1] LOG FORGED";
-    const std::string user = "evil\n" + forged + "\x1b[31m\r";
+    const std::string user = "evil\n" + forged + "\x1b[31m\r\xc2\x9b";
     auto c = pq::connect("host=127.0.0.1 port=" + std::to_string(sabakan().port()) +
                          " dbname=" + app_database + " password=x user='" + user + "'");
     EXPECT_NE(PQstatus(c.get()), CONNECTION_OK);
@@ -71,7 +71,8 @@ TEST_F(LogFormatTest, ClientTextCannotForgeLines) {
     const std::string log = read_file(log_file);
     EXPECT_EQ(log.find('\x1b'), std::string::npos) << "a raw ESC reached the log";
     EXPECT_EQ(log.find('\r'), std::string::npos) << "a raw CR reached the log";
-    EXPECT_THAT(log, ::testing::HasSubstr("evil\n\t" + forged + "\\x1b[31m\\x0d"));
+    EXPECT_THAT(log, ::testing::HasSubstr("evil\n\t" + forged + "\\x1b[31m\\x0d\\xc2\\x9b"));
+    EXPECT_EQ(log.find("\xc2\x9b"), std::string::npos) << "a raw C1 CSI reached the log";
     std::istringstream lines(log);
     std::string line;
     while (std::getline(lines, line)) {

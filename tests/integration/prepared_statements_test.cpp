@@ -201,6 +201,8 @@ TEST_F(PreparedStatementsTest, SharedStatementCannotBeHijacked) {
             PQexecParams(attacker.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
         EXPECT_THAT(pq::error(attacker.get()), HasSubstr("42939: names starting with"));
     }
+    // An identifier that merely contains the prefix is nobody's statement.
+    EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT 7 AS audit_sbk_log"), "7");
     EXPECT_EQ(exec_prepared(owner.get(), "mine", "41"), "42");
     EXPECT_EQ(pq::value(connect_pooled().get(), "SELECT count(*) FROM pg_prepared_statements"),
               "1");

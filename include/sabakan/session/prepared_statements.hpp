@@ -37,9 +37,12 @@ struct statement_id_hash {
 /// server where one could be taken for it.
 constexpr std::string_view server_statement_prefix = "_sbk_";
 
-/// Whether SQL text names something with the reserved prefix (in any case, as an unquoted
-/// identifier folds to lower case): a client's PREPARE, EXECUTE or DEALLOCATE of such a name
-/// could replace a statement other clients share, so it is refused.
+/// Whether SQL text holds an identifier that starts with the reserved prefix (in any case,
+/// as an unquoted identifier folds to lower case): a client's PREPARE, EXECUTE or DEALLOCATE
+/// of such a name could replace a statement other clients share, so it is refused. A
+/// guard against the plain attempt, not a boundary: a name spelt with U& escapes, built by
+/// dynamic SQL or in a Query longer than pkt_buf is not seen (max_prepared_statements = 0
+/// shares nothing).
 bool names_reserved(std::string_view sql) noexcept;
 
 /// The server-side name of `id`: the prefix and 32 hex digits.
