@@ -35,12 +35,12 @@ static void on_signal(int sig) {
     atomic_store(&stop_requested, 1);
 }
 
-static void put32(char *p, uint32_t v) {
+static void put32(char* p, uint32_t v) {
     v = htonl(v);
     memcpy(p, &v, 4);
 }
 
-static int send_all(int fd, const char *p, size_t n) {
+static int send_all(int fd, const char* p, size_t n) {
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w <= 0) {
@@ -53,7 +53,7 @@ static int send_all(int fd, const char *p, size_t n) {
 }
 
 /* Reads one backend message into buf (body NUL-terminated); returns its tag, or 0. */
-static char read_message(int fd, char *buf, size_t cap) {
+static char read_message(int fd, char* buf, size_t cap) {
     char head[5];
     size_t got = 0;
     while (got < 5) {
@@ -89,7 +89,7 @@ static int attempt(long id, long n) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     char out[512], in[4096];
     int ok = 0;
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (fd < 0 || connect(fd, (struct sockaddr*)&a, sizeof a) != 0) {
         goto done;
     }
     char user[64];
@@ -105,7 +105,7 @@ static int attempt(long id, long n) {
     if (send_all(fd, out, len) != 0 || read_message(fd, in, sizeof in) != 'R') {
         goto done;
     }
-    const char *first = "n,,n=,r=bogusbogusbogusbogusbogus";
+    const char* first = "n,,n=,r=bogusbogusbogusbogusbogus";
     size_t flen = strlen(first);
     len = 0;
     out[len++] = 'p';
@@ -120,14 +120,15 @@ static int attempt(long id, long n) {
         goto done;
     }
     /* AuthenticationSASLContinue: Int32 11, then "r=<nonce>,s=<salt>,i=<iterations>". */
-    const char *r = strstr(in + 4, "r=");
-    const char *comma = r != NULL ? strchr(r, ',') : NULL;
+    const char* r = strstr(in + 4, "r=");
+    const char* comma = r != NULL ? strchr(r, ',') : NULL;
     if (comma == NULL || (size_t)(comma - r) > 200) {
         goto done;
     }
     char final[400];
-    int fl = snprintf(final, sizeof final, "c=biws,%.*s,p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                      (int)(comma - r), r);
+    int fl =
+        snprintf(final, sizeof final,
+                 "c=biws,%.*s,p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", (int)(comma - r), r);
     len = 0;
     out[len++] = 'p';
     put32(out + 1, (uint32_t)(4 + fl));
@@ -144,7 +145,7 @@ done:
     return ok;
 }
 
-static void *flood(void *arg) {
+static void* flood(void* arg) {
     long id = (long)arg;
     for (long n = 0; !atomic_load(&stop_requested); ++n) {
         if (attempt(id, n)) {
@@ -155,7 +156,7 @@ static void *flood(void *arg) {
     return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: bogus_logins PORT THREADS\n");
         return 2;
@@ -173,7 +174,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     pthread_t t[64];
     for (long i = 0; i < threads; ++i) {
-        pthread_create(&t[i], NULL, flood, (void *)i);
+        pthread_create(&t[i], NULL, flood, (void*)i);
     }
     for (int i = 0; i < threads; ++i) {
         pthread_join(t[i], NULL);
