@@ -138,6 +138,10 @@ TEST_F(CommandLineTest, UnsupportedSettingsRefused) {
     EXPECT_THAT(read_file(dir_.file("prefer.log")),
                 HasSubstr("server_tls_sslmode = prefer: TLS to servers is not supported yet, so "
                           "server connections are made in plaintext"));
+    // Running as root without -u or user = is allowed (containers) but warned about.
+    if (::geteuid() == 0) {
+        EXPECT_THAT(read_file(dir_.file("prefer.log")), HasSubstr("WARNING running as root"));
+    }
     EXPECT_EQ(pooler.stop(std::chrono::seconds(10)), 0);
 }
 
