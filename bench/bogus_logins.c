@@ -5,6 +5,7 @@
  * flood costs everyone else.
  *
  *   bogus_logins PORT THREADS
+ *   bogus_logins PORT time USER
  *
  * Each attempt is a new TCP connection to 127.0.0.1:PORT, database bench, user
  * bogus<thread>_<n>: the startup packet, the SASL initial response, and a client-final
@@ -12,6 +13,11 @@
  * costs nothing (libpq would run PBKDF2 for every attempt, and on a small machine that
  * CPU would be the slowdown measured, not the pooler's). On exit it prints
  * "attempts=N refused=M": M attempts ended in an ErrorResponse, as all must.
+ *
+ * With "time", it makes 31 failed SCRAM logins as USER one after another and prints
+ * "median_us=N refused=M" for the last 30 (the first may fill a cache): whether a user
+ * with a SCRAM secret, one with a plain password and one who does not exist can be told
+ * apart by how long their failed logins take.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static atomic_int stop_requested;
@@ -82,8 +89,9 @@ static char read_message(int fd, char* buf, size_t cap) {
     return head[0];
 }
 
-/* One failed login; returns 1 when it ended in an ErrorResponse. */
-static int attempt(long id, long n) {
+/* One failed login as `user` (made up from id and n when NULL); returns 1 when it ended in
+ * an ErrorResponse. */
+static int attempt_as(const char* given, long id, long n) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -93,7 +101,8 @@ static int attempt(long id, long n) {
         goto done;
     }
     char user[64];
-    int ulen = snprintf(user, sizeof user, "bogus%ld_%ld", id, n % 1000);
+    int ulen = given != NULL ? snprintf(user, sizeof user, "%s", given)
+                             : snprintf(user, sizeof user, "bogus%ld_%ld", id, n % 1000);
     size_t len = 8;
     memcpy(out + len, "user", 5), len += 5;
     memcpy(out + len, user, (size_t)ulen + 1), len += (size_t)ulen + 1;
@@ -145,6 +154,30 @@ done:
     return ok;
 }
 
+static int attempt(long id, long n) {
+    return attempt_as(NULL, id, n);
+}
+
+static int compare_long(const void* a, const void* b) {
+    long x = *(const long*)a, y = *(const long*)b;
+    return (x > y) - (x < y);
+}
+
+static int time_logins(const char* user) {
+    long us[31];
+    int refused_n = 0;
+    for (int i = 0; i < 31; ++i) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        refused_n += attempt_as(user, 0, 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        us[i] = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    }
+    qsort(us + 1, 30, sizeof us[0], compare_long);
+    printf("median_us=%ld refused=%d\n", (us[15] + us[16]) / 2, refused_n);
+    return 0;
+}
+
 static void* flood(void* arg) {
     long id = (long)arg;
     for (long n = 0; !atomic_load(&stop_requested); ++n) {
@@ -157,8 +190,12 @@ static void* flood(void* arg) {
 }
 
 int main(int argc, char** argv) {
+    if (argc == 4 && strcmp(argv[2], "time") == 0) {
+        port = atoi(argv[1]);
+        return time_logins(argv[3]);
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: bogus_logins PORT THREADS\n");
+        fprintf(stderr, "usage: bogus_logins PORT THREADS | bogus_logins PORT time USER\n");
         return 2;
     }
     port = atoi(argv[1]);
