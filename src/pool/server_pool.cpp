@@ -169,7 +169,8 @@ server_slot* server_pool::acquire(waiter& w) {
     // fail now with the reason instead of queueing for a login that will not be tried.
     now = now != 0 ? now : stats::now_us();  // only when the client has to wait
     // (Idle is empty here. Servers on other workers count: one may come to this client.)
-    if (nothing_will_serve() && !paused_ && in_login_retry(now) && fails_in_login_retry(w)) {
+    // Cheapest first: outside the retry window (nearly always) no server list is walked.
+    if (!paused_ && in_login_retry(now) && fails_in_login_retry(w) && nothing_will_serve()) {
         w.wake(nullptr);
         return nullptr;
     }
@@ -391,7 +392,7 @@ void server_pool::fail_hopeless_waiters() {
     // In the server_login_retry window no login is tried, so once the last server that
     // could have come back is gone, nothing will serve the queue: say so now, with the
     // login's error, rather than at the end of the window.
-    if (waiting_.empty() || !nothing_will_serve() || !in_login_retry(stats::now_us())) {
+    if (waiting_.empty() || !in_login_retry(stats::now_us()) || !nothing_will_serve()) {
         return;
     }
     fail_waiters(waiting_.size());
