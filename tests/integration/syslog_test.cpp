@@ -54,7 +54,8 @@ protected:
         return all;
     }
 
-    temp_dir dir_{"sabakan-syslog"};
+    // Not in /dev/shm: sabakan runs with a tmpfs over /dev, and reads its ini from here.
+    temp_dir dir_{"sabakan-syslog", "/tmp"};
     std::string socket_path_ = dir_.file("log");
     int fd_ = -1;
 };

@@ -1,6 +1,7 @@
-// A throwaway PostgreSQL 15 cluster: initdb in a temp dir, started on a free port with
-// its unix socket in that dir, the Mastodon role, database and test tables created, and
-// everything deleted again at the end. It knows nothing about sabakan.
+// A throwaway PostgreSQL 15 cluster: a copy of a template (made by initdb once per build
+// tree, with the Mastodon role, database and test tables) in a temp dir, started on a free
+// port with its unix socket in that dir, and deleted again at the end. It knows nothing
+// about sabakan.
 #pragma once
 
 #include "harness/child_process.hpp"
@@ -43,6 +44,11 @@ private:
     std::vector<std::string> as_postgres(std::vector<std::string> argv) const;
     std::string tool(const std::string& name) const { return bindir_ + "/" + name; }
     [[noreturn]] void fail(const std::string& what) const;
+    /// initdb, the settings and create_schema() in this cluster's directory, then the
+    /// stopped cluster copied to `tmpl`. The caller holds the template's lock.
+    void make_template(const std::string& tmpl);
+    /// Starts the cluster in dir_/data on a free port, its socket in dir_.
+    void start_server();
     void create_schema() const;
     void start_guard();
 

@@ -1,5 +1,6 @@
-// A directory under $TMPDIR (or /tmp) that exists for the lifetime of one object and is
-// deleted with everything in it afterwards. It does not pick names for files inside.
+// A directory under $TMPDIR (else /dev/shm when roomy, else /tmp) that exists for the lifetime of
+// one object and is deleted with everything in it afterwards. It does not pick names for files
+// inside.
 #pragma once
 
 #include <string>
@@ -10,6 +11,8 @@ class temp_dir {
 public:
     /// Creates a fresh directory named `<prefix>-XXXXXX`; throws std::runtime_error on failure.
     explicit temp_dir(const std::string& prefix);
+    /// The same, in `base` instead (a test that mounts over /dev cannot use /dev/shm).
+    temp_dir(const std::string& prefix, const std::string& base);
     ~temp_dir();
     temp_dir(const temp_dir&) = delete;
     temp_dir& operator=(const temp_dir&) = delete;
