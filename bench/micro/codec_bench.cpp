@@ -10,7 +10,7 @@
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/result_set.hpp>
 #include <sabakan/protocol/startup.hpp>
-#include <sabakan/session/server_connection.hpp>
+#include <sabakan/relay/link_state.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -193,7 +193,7 @@ void BM_scan_client_batch(benchmark::State& state) {
     protocol::frame_scanner scanner(client_whole_tags, pkt_buf, max_length);
     alloc_meter meter(state);
     for (auto _ : state) {
-        session::link_state link;
+        relay::link_state link;
         bytes_view in = s.bytes;
         while (!in.empty()) {
             if (scanner.at_boundary() && !scanner.header_ok(in)) {

@@ -107,7 +107,7 @@ void show_mem(pooler& p, byte_buffer& out) {
         {"iobuf_cache", buffer, buffers},
         {"var_list_cache", 0, 0},
         // An LRU entry: the id in a list node and in a hash node.
-        {"server_prepared_statement_cache", sizeof(session::statement_id) * 4, server_statements},
+        {"server_prepared_statement_cache", sizeof(relay::statement_id) * 4, server_statements},
     };
     for (const auto& [name, size, used] : rows) {
         data_row_writer row{out};

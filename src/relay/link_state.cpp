@@ -1,8 +1,8 @@
 // Accounting of requests in flight between a client and its server.
 #include <sabakan/protocol/tags.hpp>
-#include <sabakan/session/server_connection.hpp>
+#include <sabakan/relay/link_state.hpp>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 
 using protocol::backend_tag;
 using protocol::frontend_tag;
@@ -93,4 +93,4 @@ void link_state::on_server_message(char tag) noexcept {
     }
 }
 
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

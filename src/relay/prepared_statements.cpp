@@ -1,14 +1,14 @@
 // Statement identities, the per-worker registry, and the client and server caches.
 #include <sabakan/auth/random.hpp>
 #include <sabakan/core/assert.hpp>
-#include <sabakan/session/prepared_statements.hpp>
+#include <sabakan/relay/prepared_statements.hpp>
 
 #include <openssl/evp.h>
 
 #include <cctype>
 #include <cstring>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 
 namespace {
 
@@ -210,4 +210,4 @@ std::vector<statement_id> server_statements::ids() const {
     return {lru_.begin(), lru_.end()};
 }
 
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

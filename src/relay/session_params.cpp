@@ -1,12 +1,12 @@
 // Tracked parameter names, override sets, and the SET text that brings a server in line.
-#include <sabakan/session/session_params.hpp>
+#include <sabakan/relay/session_params.hpp>
 
 #include <strings.h>
 
 #include <algorithm>
 #include <array>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 
 namespace {
 
@@ -134,4 +134,4 @@ std::string parameter_sync_query(const tracked_parameters& tracked, const parame
     return sql;
 }
 
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

@@ -63,7 +63,7 @@ bool is_ignored(const config::settings& s, std::string_view name) {
 /// Reads a startup packet's `options` into `settings`; what is not acceptable there (a
 /// setting neither tracked nor ignored, or not a -c setting at all), or "" when all is.
 std::string vet_options(std::string_view options, const config::settings& s,
-                        const tracked_parameters& tracked,
+                        const relay::tracked_parameters& tracked,
                         std::vector<std::pair<std::string, std::string>>& settings) {
     if (!protocol::decode_startup_options(options, settings)) {
         return std::string(options);
@@ -958,7 +958,8 @@ net::awaitable<bool> client_session::forward() {
                     // there is nothing to compare.
                     if (!parameters_.empty() || !server_->parameters().empty()) {
                         std::uint32_t synced = 0;
-                        auto sql = parameter_sync_query(owner_.tracked(), pool_->server_params(),
+                        auto sql =
+                            relay::parameter_sync_query(owner_.tracked(), pool_->server_params(),
                                                         parameters_, server_->parameters(), synced);
                         if (!sql.empty()) {
                             server_->start_parameter_sync(std::move(sql), synced);

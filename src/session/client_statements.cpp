@@ -95,7 +95,7 @@ client_session::statement_outcome client_session::rewrite_statement_message(
         case frontend_tag::parse: {
             protocol::parse_message p;
             const bool decoded = protocol::decode_parse(body, p);
-            if (decoded && names_reserved(p.query)) {
+            if (decoded && relay::names_reserved(p.query)) {
                 refuse_reserved_name(server);
                 return refused;
             }
@@ -129,9 +129,9 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                     "or raise max_client_prepared_statements in the pooler's config");
                 return refused;
             }
-            statement_ref s = owner_.statements().intern(p.query, p.parameter_types);
+            relay::statement_ref s = owner_.statements().intern(p.query, p.parameter_types);
             take_pending();
-            pending_reply reply;
+            relay::pending_reply reply;
             reply.id = s->id;
             reply.client_name = p.statement;
             reply.client_parse = statements_.add(p.statement, s);
@@ -140,14 +140,14 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 // and its CloseComplete becomes the client's ParseComplete.
                 protocol::append_statement_or_portal(out_, frontend_tag::close,
                                                      {'S', no_statement});
-                reply.action = reply_action::as_parse_complete;
-                reply.cause = reply_cause::cached_parse;
+                reply.action = relay::reply_action::as_parse_complete;
+                reply.cause = relay::reply_cause::cached_parse;
             } else {
                 make_room(*s);
                 protocol::append_parse(out_, s->server_name, p);
                 ++stats.server_parse_count;
-                reply.action = reply_action::forward;
-                reply.cause = reply_cause::client_parse;
+                reply.action = relay::reply_action::forward;
+                reply.cause = relay::reply_cause::client_parse;
             }
             reply.epoch = server.link().next_epoch();
             reply.index = replies.note_request();
@@ -160,7 +160,7 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 replies.note_request();
                 return as_is;
             }
-            const prepared_statement* s = statements_.find(b.statement);
+            const relay::prepared_statement* s = statements_.find(b.statement);
             if (s == nullptr) {
                 // Sent under the client's own name, which no server statement has: the
                 // client gets PostgreSQL's own "does not exist" error.
@@ -179,7 +179,7 @@ client_session::statement_outcome client_session::rewrite_statement_message(
             if (!protocol::decode_statement_or_portal(body, d) || d.kind != 'S' || d.name.empty()) {
                 return as_is;
             }
-            const prepared_statement* s = statements_.find(d.name);
+            const relay::prepared_statement* s = statements_.find(d.name);
             if (s == nullptr) {
                 return as_is;
             }
@@ -197,7 +197,7 @@ client_session::statement_outcome client_session::rewrite_statement_message(
             }
             // The server's copy stays (other clients may use it; the cache bounds it).
             statements_.erase(c.name);
-            if (!c.name.starts_with(server_statement_prefix)) {
+            if (!c.name.starts_with(relay::server_statement_prefix)) {
                 return as_is;  // no server statement has the client's name: a no-op there
             }
             take_pending();
@@ -206,7 +206,7 @@ client_session::statement_outcome client_session::rewrite_statement_message(
         }
         case frontend_tag::query: {
             auto text = protocol::as_text(body);
-            if (names_reserved(text)) {
+            if (relay::names_reserved(text)) {
                 refuse_reserved_name(server);
                 return refused;
             }
@@ -233,17 +233,18 @@ client_session::statement_outcome client_session::rewrite_statement_message(
 }
 
 void client_session::refuse_reserved_name(server_connection& server) {
-    log::warning("C-{}: SQL naming the reserved prefix {} refused", id_, server_statement_prefix);
+    log::warning("C-{}: SQL naming the reserved prefix {} refused", id_,
+                 relay::server_statement_prefix);
     server.close_for_client(
         protocol::sqlstate::reserved_name,
         fmt::format("names starting with \"{}\" are reserved for the pooler's shared prepared "
                     "statements",
-                    server_statement_prefix),
+                    relay::server_statement_prefix),
         fmt::format("rename the statement or object so that it does not start with \"{}\"",
-                    server_statement_prefix));
+                    relay::server_statement_prefix));
 }
 
-void client_session::prepare_on_server(const prepared_statement& s) {
+void client_session::prepare_on_server(const relay::prepared_statement& s) {
     server_connection& server = *server_;
     if (server.statements().touch(s.id)) {
         return;
@@ -254,16 +255,16 @@ void client_session::prepare_on_server(const prepared_statement& s) {
     p.parameter_types = protocol::as_bytes(s.parameter_types);
     protocol::append_parse(out_, s.server_name, p);
     ++pool_->stats().server_parse_count;
-    pending_reply reply;
+    relay::pending_reply reply;
     reply.epoch = server.link().next_epoch();
     reply.index = server.replies().note_request();
-    reply.action = reply_action::drop;
-    reply.cause = reply_cause::added_parse;
+    reply.action = relay::reply_action::drop;
+    reply.cause = relay::reply_cause::added_parse;
     reply.id = s.id;
     server.replies().expect(std::move(reply));
 }
 
-void client_session::make_room(const prepared_statement& s) {
+void client_session::make_room(const relay::prepared_statement& s) {
     server_connection& server = *server_;
     const auto capacity = static_cast<std::size_t>(owner_.settings().max_prepared_statements);
     const auto evicted = server.statements().insert(s.id, capacity);
@@ -271,12 +272,12 @@ void client_session::make_room(const prepared_statement& s) {
         return;
     }
     protocol::append_statement_or_portal(out_, frontend_tag::close,
-                                         {'S', server_statement_name(*evicted)});
-    pending_reply reply;
+                                         {'S', relay::server_statement_name(*evicted)});
+    relay::pending_reply reply;
     reply.epoch = server.link().next_epoch();
     reply.index = server.replies().note_request();
-    reply.action = reply_action::drop;
-    reply.cause = reply_cause::eviction;
+    reply.action = relay::reply_action::drop;
+    reply.cause = relay::reply_cause::eviction;
     reply.id = *evicted;
     server.replies().expect(std::move(reply));
 }

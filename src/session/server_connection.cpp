@@ -209,7 +209,7 @@ void server_connection::finish_move() {
 
 void server_connection::attach(std::shared_ptr<client_session> c) {
     client_ = std::move(c);
-    link_ = link_state{};
+    link_ = relay::link_state{};
     replies_.reset();
     drop_complete_in_.clear();
     tracks_statements_ = pool_.settings().mode != config::pool_mode::session &&
@@ -399,7 +399,7 @@ bool server_connection::consume_parameter_sync() {
                     if (((syncing_ & ~reported_) >> i) & 1u) {
                         if (const std::string* v = client_->parameters().find(i)) {
                             parameters_.set(i, *v);
-                        } else if (const std::string* d = find_parameter(
+                        } else if (const std::string* d = relay::find_parameter(
                                        pool_.server_params(), owner_.tracked().name(i))) {
                             parameters_.set(i, *d);
                         } else {
@@ -877,8 +877,9 @@ net::awaitable<void> server_connection::forward() {
                     case backend_tag::error_response:
                         // protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY: after an error the
                         // server skips every message up to the next Sync.
-                        replies_.on_error(link_.ready_seen,
-                                          [this](const pending_reply& p) { forget_unanswered(p); });
+                        replies_.on_error(link_.ready_seen, [this](const relay::pending_reply& p) {
+                            forget_unanswered(p);
+                        });
                         break;
                     case backend_tag::command_complete:
                         if (r.whole && !drop_complete_in_.empty() &&
@@ -891,8 +892,9 @@ net::awaitable<void> server_connection::forward() {
                         }
                         break;
                     case backend_tag::ready_for_query:
-                        replies_.on_ready(link_.ready_seen,
-                                          [this](const pending_reply& p) { forget_unanswered(p); });
+                        replies_.on_ready(link_.ready_seen, [this](const relay::pending_reply& p) {
+                            forget_unanswered(p);
+                        });
                         // A stand-in that failed (an aborted transaction) left its mark.
                         std::erase_if(drop_complete_in_,
                                       [this](std::uint64_t e) { return e <= link_.ready_seen; });
@@ -959,41 +961,42 @@ net::awaitable<void> server_connection::forward() {
 }
 
 void server_connection::on_statement_reply(std::size_t length) {
-    const auto action = replies_.on_reply(link_.ready_seen, [this](const pending_reply& p) {
-        if ((p.cause == reply_cause::client_parse || p.cause == reply_cause::cached_parse) &&
+    const auto action = replies_.on_reply(link_.ready_seen, [this](const relay::pending_reply& p) {
+        if ((p.cause == relay::reply_cause::client_parse ||
+             p.cause == relay::reply_cause::cached_parse) &&
             client_) {
             client_->statements().confirm(p.client_name, p.client_parse);
         }
     });
     switch (action) {
-        case reply_action::forward:
+        case relay::reply_action::forward:
             break;
-        case reply_action::drop:
+        case relay::reply_action::drop:
             buf_.drop_parsed_tail(length);
             break;
-        case reply_action::as_parse_complete:
+        case relay::reply_action::as_parse_complete:
             buf_.retag_parsed_tail(length, static_cast<char>(backend_tag::parse_complete));
             break;
     }
 }
 
-void server_connection::forget_unanswered(const pending_reply& p) {
+void server_connection::forget_unanswered(const relay::pending_reply& p) {
     switch (p.cause) {
-        case reply_cause::client_parse:
+        case relay::reply_cause::client_parse:
             statements_.erase(p.id);
             if (client_) {
                 client_->statements().forget(p.client_name, p.client_parse);
             }
             break;
-        case reply_cause::cached_parse:
+        case relay::reply_cause::cached_parse:
             if (client_) {
                 client_->statements().forget(p.client_name, p.client_parse);
             }
             break;
-        case reply_cause::added_parse:
+        case relay::reply_cause::added_parse:
             statements_.erase(p.id);
             break;
-        case reply_cause::eviction:
+        case relay::reply_cause::eviction:
             // The Close never ran: the statement is still there, and must not be prepared
             // again under its name.
             statements_.insert(p.id, statements_.size() + 1);

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 
 /// What names a statement on every server: 128 bits of the SHA-256 of a per-process secret,
 /// its query text and parameter types. Distinct statements never share one in practice,
@@ -219,4 +219,4 @@ private:
     std::uint32_t seen_in_epoch_ = 0;
 };
 
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 
 /// Parameters reported by PostgreSQL in ParameterStatus, as the pool's welcome lists them.
 using parameter_list = std::vector<std::pair<std::string, std::string>>;
@@ -59,4 +59,4 @@ std::string parameter_sync_query(const tracked_parameters& tracked, const parame
                                  const parameter_overrides& client,
                                  const parameter_overrides& server, std::uint32_t& synced);
 
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

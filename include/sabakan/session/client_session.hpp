@@ -10,9 +10,9 @@
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
-#include <sabakan/session/prepared_statements.hpp>
+#include <sabakan/relay/prepared_statements.hpp>
+#include <sabakan/relay/session_params.hpp>
 #include <sabakan/session/registry_hook.hpp>
-#include <sabakan/session/session_params.hpp>
 
 #include <cstdint>
 #include <ctime>
@@ -56,10 +56,10 @@ public:
     std::pair<std::string, int> peer_address() const;
     const net::recv_buffer& buffer() const noexcept { return buf_; }
     /// Its named prepared statements (transaction and statement mode).
-    client_statements& statements() noexcept { return statements_; }
-    const client_statements& statements() const noexcept { return statements_; }
+    relay::client_statements& statements() noexcept { return statements_; }
+    const relay::client_statements& statements() const noexcept { return statements_; }
     /// The session parameters it expects that may differ from its pool's defaults.
-    parameter_overrides& parameters() noexcept { return parameters_; }
+    relay::parameter_overrides& parameters() noexcept { return parameters_; }
     /// The linked server now has the parameters this client expects: forwarding goes on.
     void parameters_synced() noexcept { wait_timer_.cancel(); }
     /// Closes the connection (KILL, KILL_CLIENT, shutdown); its server is closed with it
@@ -150,9 +150,9 @@ private:
     void take_pending();
     /// Makes sure the linked server has `s` prepared, adding a Parse (and the Close of the
     /// statement it displaces) to out_ when not.
-    void prepare_on_server(const prepared_statement& s);
+    void prepare_on_server(const relay::prepared_statement& s);
     /// Records `s` in the server's cache; a statement displaced is closed on the server.
-    void make_room(const prepared_statement& s);
+    void make_room(const relay::prepared_statement& s);
     /// Closes the client for SQL that names the reserved statement prefix (42939).
     void refuse_reserved_name(server_connection& server);
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
@@ -167,8 +167,8 @@ private:
     net::steady_timer wait_timer_;
     backend_pool* pool_ = nullptr;
     std::shared_ptr<server_connection> server_;
-    client_statements statements_;
-    parameter_overrides parameters_;
+    relay::client_statements statements_;
+    relay::parameter_overrides parameters_;
     protocol::byte_buffer out_;    // rewritten messages and what preceded them, to send next
     protocol::byte_buffer spill_;  // a Parse/Bind/Describe/Close longer than the buffer
     bool spilling_ = false;

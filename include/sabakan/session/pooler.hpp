@@ -13,11 +13,11 @@
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/relay/prepared_statements.hpp>
+#include <sabakan/relay/session_params.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/client_tally.hpp>
-#include <sabakan/session/prepared_statements.hpp>
 #include <sabakan/session/server_connection.hpp>
-#include <sabakan/session/session_params.hpp>
 
 #include <boost/intrusive/list.hpp>
 
@@ -253,12 +253,12 @@ public:
     /// Unique across the process's workers.
     static std::uint64_t next_connection_id() noexcept;
     /// This worker's named prepared statements, each distinct text held once.
-    statement_registry& statements() noexcept { return statements_; }
+    relay::statement_registry& statements() noexcept { return statements_; }
     /// SCRAM secrets derived from auth_file's plain-text passwords, this worker's.
     auth::scram_secret_cache& scram_cache() noexcept { return scram_cache_; }
     /// The session parameters kept in step between clients and servers (fixed at start:
     /// track_extra_parameters needs a restart).
-    const tracked_parameters& tracked() const noexcept { return tracked_; }
+    const relay::tracked_parameters& tracked() const noexcept { return tracked_; }
 
 private:
     pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
@@ -321,9 +321,9 @@ private:
     std::map<std::string, stats::counters> last_totals_;
     std::map<std::string, stats::counters> averages_;
     stats::counters averages_total_;
-    statement_registry statements_;
+    relay::statement_registry statements_;
     auth::scram_secret_cache scram_cache_;
-    tracked_parameters tracked_;
+    relay::tracked_parameters tracked_;
     std::int64_t last_period_us_ = 0;
     // max_db_connections/max_user_connections: when this worker last asked another to
     // close an idle server to make room, and how many times (to take turns).

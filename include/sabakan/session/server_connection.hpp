@@ -8,9 +8,10 @@
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/startup.hpp>
-#include <sabakan/session/prepared_statements.hpp>
+#include <sabakan/relay/link_state.hpp>
+#include <sabakan/relay/prepared_statements.hpp>
+#include <sabakan/relay/session_params.hpp>
 #include <sabakan/session/registry_hook.hpp>
-#include <sabakan/session/session_params.hpp>
 #include <sabakan/stats/counters.hpp>
 
 #include <cstdint>
@@ -24,39 +25,6 @@ class backend_pool;
 class client_session;
 class pooler;
 
-/// What the client side has sent that the server has not finished answering.
-/// Pure data, so the release rule is one table-testable function.
-struct link_state {
-    int rfq_pending = 0;           // Query/Sync/FunctionCall forwarded, ReadyForQuery not yet seen
-    bool ext_unsynced = false;     // extended-protocol messages forwarded since the last Sync
-    char status = 'I';             // transaction status of the last ReadyForQuery
-    bool used = false;             // the client has sent anything on this link
-    bool copy_in = false;          // the server is in copy-in mode: it ignores Sync and Flush
-    bool execute_last = false;     // the latest Query/Execute forwarded was an Execute
-    int syncs_after_execute = 0;   // Syncs forwarded since that Query/Execute
-    bool client_copy = false;      // CopyInResponse sent; no CopyDone/CopyFail/Sync since
-    bool client_busy = false;      // a client write is in flight or stopped inside a message
-    std::uint64_t ready_seen = 0;  // ReadyForQuery messages that answered a counted request
-
-    /// The epoch of a request sent now: how many ReadyForQuery come before its answer.
-    std::uint64_t next_epoch() const noexcept {
-        return ready_seen + static_cast<std::uint64_t>(rfq_pending);
-    }
-
-    /// Accounts for one message the client forwards to the server.
-    void on_client_message(char tag) noexcept;
-    /// Accounts for a ReadyForQuery from the server.
-    void on_ready_for_query(char status_byte) noexcept;
-    /// Accounts for any other message from the server (only CopyInResponse and
-    /// ErrorResponse matter).
-    void on_server_message(char tag) noexcept;
-    /// The server owes the client nothing, holds no transaction open, and the client is not
-    /// halfway through sending something: the server may go to another client.
-    bool clean() const noexcept {
-        return status == 'I' && rfq_pending == 0 && !ext_unsynced && !client_copy && !client_busy;
-    }
-};
-
 /// What a logged-in idle server takes along when it moves to another worker.
 struct moving_server {
     int fd = -1;
@@ -69,8 +37,8 @@ struct moving_server {
     std::int64_t idle_since_us = 0;
     std::string database;  // its pool's pair
     std::string user;
-    std::vector<statement_id> statements;  // prepared on it, most recently used first
-    parameter_overrides parameters;        // its session parameters off the pool's defaults
+    std::vector<relay::statement_id> statements;  // prepared on it, most recently used first
+    relay::parameter_overrides parameters;        // its session parameters off the pool's defaults
 };
 
 class server_connection final : public pool::server_slot,
@@ -90,7 +58,7 @@ public:
     void move_to(int worker);
 
     net::stream_socket& socket() noexcept { return socket_; }
-    link_state& link() noexcept { return link_; }
+    relay::link_state& link() noexcept { return link_; }
     backend_pool& pool() noexcept { return pool_; }
     bool closed() const noexcept { return closed_; }
     protocol::cancel_key backend_key() const noexcept { return key_; }
@@ -129,13 +97,13 @@ public:
     /// Named prepared statements are mapped to server-side ones on this link (transaction
     /// and statement mode with max_prepared_statements above 0); decided at attach().
     bool tracks_statements() const noexcept { return tracks_statements_; }
-    server_statements& statements() noexcept { return statements_; }
-    const server_statements& statements() const noexcept { return statements_; }
-    reply_tracker& replies() noexcept { return replies_; }
+    relay::server_statements& statements() noexcept { return statements_; }
+    const relay::server_statements& statements() const noexcept { return statements_; }
+    relay::reply_tracker& replies() noexcept { return replies_; }
     /// The first CommandComplete of epoch `epoch` is sabakan's, not the client's: dropped.
     void drop_command_complete(std::uint64_t epoch) { drop_complete_in_.push_back(epoch); }
     /// Its tracked session parameters that may differ from the pool's defaults.
-    const parameter_overrides& parameters() const noexcept { return parameters_; }
+    const relay::parameter_overrides& parameters() const noexcept { return parameters_; }
     /// Runs `sql` (parameter_sync_query()'s SETs for the bits in `synced`) before the linked
     /// client's first message; the client hears of the outcome through parameters_synced()
     /// or an error that closes it.
@@ -203,7 +171,7 @@ private:
     void on_statement_reply(std::size_t length);
     /// An entry whose request the server skipped or failed: the caches forget what it
     /// would have done.
-    void forget_unanswered(const pending_reply& p);
+    void forget_unanswered(const relay::pending_reply& p);
 
     pooler& owner_;
     backend_pool& pool_;
@@ -213,12 +181,12 @@ private:
     protocol::frame_scanner scanner_;
     protocol::cancel_key key_;
     std::shared_ptr<client_session> client_;
-    link_state link_;
-    server_statements statements_;
-    reply_tracker replies_;
+    relay::link_state link_;
+    relay::server_statements statements_;
+    relay::reply_tracker replies_;
     bool tracks_statements_ = false;
     std::vector<std::uint64_t> drop_complete_in_;  // epochs, oldest first
-    parameter_overrides parameters_;
+    relay::parameter_overrides parameters_;
     std::uint32_t syncing_ = 0;   // the parameters a running sync sets
     std::uint32_t reported_ = 0;  // those of them the server has reported since
     std::string sync_error_;      // the sync's ErrorResponse: message

@@ -1,6 +1,6 @@
 // The transaction-mode release rule as a table: which message sequences leave a server
 // clean (back to the pool) and which must keep it linked to its client.
-#include <sabakan/session/server_connection.hpp>
+#include <sabakan/relay/link_state.hpp>
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 namespace {
 
 struct row {
@@ -157,4 +157,4 @@ TEST(ReleaseRuleBusy, ClientBusyHoldsLink) {
 }
 
 }  // namespace
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

@@ -1,7 +1,7 @@
 // The bookkeeping of prepared statements in transaction mode: statement identities, the
 // worker's registry, the client's names, each server's LRU cache, and the reply tracker
 // that knows which ParseComplete/BindComplete/CloseComplete the client must not see.
-#include <sabakan/session/prepared_statements.hpp>
+#include <sabakan/relay/prepared_statements.hpp>
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 namespace {
 
 protocol::bytes_view types(std::string_view s) {
@@ -161,4 +161,4 @@ TEST(ReplyTracker, ErrorSkipsRestOfEpoch) {
 }
 
 }  // namespace
-}  // namespace sabakan::session
+}  // namespace sabakan::relay

@@ -1,10 +1,10 @@
 // Session parameters kept in step: which names are tracked, and the SET text that brings a
 // server's values to the ones a client expects.
-#include <sabakan/session/session_params.hpp>
+#include <sabakan/relay/session_params.hpp>
 
 #include <gtest/gtest.h>
 
-namespace sabakan::session {
+namespace sabakan::relay {
 namespace {
 
 const parameter_list defaults = {{"client_encoding", "UTF8"},
@@ -85,4 +85,4 @@ TEST(ParameterSync, UnreportedParameter) {
 }
 
 }  // namespace
-}  // namespace sabakan::session
+}  // namespace sabakan::relay
