@@ -4,7 +4,7 @@
 // an error takes (decode_startup, building an ErrorResponse).
 #include "alloc_counter.hpp"
 
-#include <sabakan/net/recv_buffer.hpp>
+#include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/messages.hpp>
@@ -154,7 +154,7 @@ BENCHMARK(BM_scan_server_answer)->Arg(1)->Arg(100)->Arg(1000);
 // reads), and the scanned slice is handed on. Argument: rows.
 void BM_forward_server_answer(benchmark::State& state) {
     const auto s = server_answer(static_cast<int>(state.range(0)));
-    net::recv_buffer buf(pkt_buf);
+    relay::recv_buffer buf(pkt_buf);
     protocol::frame_scanner scanner(server_whole_tags, buf.capacity(), max_length);
     // The buffer takes its memory at the first read, which a connection does once, not
     // per answer: take it before counting.

@@ -146,7 +146,7 @@ constexpr std::string_view connection_types = "ssssssisiTTiiississii";
 constexpr std::array<std::string_view, 7> socket_columns{
     "recv_pos", "pkt_pos", "pkt_remain", "send_pos", "send_remain", "pkt_avail", "send_avail"};
 
-void buffer_columns(data_row_writer& row, const net::recv_buffer& b) {
+void buffer_columns(data_row_writer& row, const relay::recv_buffer& b) {
     row.number(b.received_pos());
     row.number(b.parsed_pos());
     row.number(0);  // pkt_remain: bodies are passed over, never held back

@@ -254,6 +254,12 @@ net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
     out.clear();
 }
 
+relay::rewrite_context client_session::rewrite_context() {
+    const auto& s = owner_.settings();
+    return {owner_.statements(), static_cast<std::size_t>(s.max_prepared_statements),
+            static_cast<std::size_t>(s.max_client_prepared_statements), pool_->stats(), id_};
+}
+
 net::awaitable<void> client_session::fatal(std::string_view state, std::string_view message,
                                            std::string_view hint) {
     if (owner_.settings().log_pooler_errors) {
@@ -1007,11 +1013,12 @@ net::awaitable<bool> client_session::forward() {
             // A Query longer than the buffer is no DEALLOCATE: it goes as it is, unread (and
             // so unchecked for the reserved prefix: buffering it whole would let one client
             // hold max_packet_size of memory).
-            if (spilling_ ||
-                (r.status == scan_status::message && server_->tracks_statements() &&
-                 (protocol::names_statement(r.tag) ||
-                  (r.tag == static_cast<char>(protocol::frontend_tag::query) && r.whole)))) {
-                if (!take_statement_message(r)) {
+            if (rewriter_.gathering() ||
+                (server_->link().tracks_statements() && rewriter_.wants(r))) {
+                if (!rewriter_.take(r, buf_, scanner_.at_boundary(), server_->link(),
+                                    rewrite_context())) {
+                    const auto& why = rewriter_.refused();
+                    server_->close_for_client(why.sqlstate, why.message, why.hint);
                     refused = true;
                     break;
                 }
@@ -1022,8 +1029,7 @@ net::awaitable<bool> client_session::forward() {
         if (refused) {
             // The server side tells the client why and closes it; until then what the
             // client sends is dropped.
-            out_.clear();
-            spilling_ = false;
+            rewriter_.drop_all();
             for (;;) {
                 buf_.advance(buf_.unparsed().size());
                 buf_.mark_sent();
@@ -1038,18 +1044,19 @@ net::awaitable<bool> client_session::forward() {
                 buf_.commit(n);
             }
         }
-        if (!out_.empty()) {
+        auto& out = rewriter_.out();
+        if (!out.empty()) {
             // Rewritten statement messages: what is scanned after them goes along, in order.
-            take_pending();
+            rewriter_.take_pending(buf_);
         }
-        if (spilling_) {
-            server_->link().client_busy = true;  // inside a message gathered in spill_
+        if (rewriter_.gathering()) {
+            server_->link().set_client_busy(true);  // inside a message gathered whole
         }
-        protocol::bytes_view data = out_.empty() ? buf_.to_send() : protocol::bytes_view(out_);
+        protocol::bytes_view data = out.empty() ? buf_.to_send() : protocol::bytes_view(out);
         if (!data.empty()) {
             // While bytes are on their way, or a message is only partly sent, the server
             // must not go to another client even if it has answered everything so far.
-            server_->link().client_busy = true;
+            server_->link().set_client_busy(true);
             error_code ec;
             const auto done = net::write_now(server_->socket(), data, ec);
             if (!ec && done < data.size()) {
@@ -1058,11 +1065,11 @@ net::awaitable<bool> client_session::forward() {
                                            asio::redirect_error(net::use_awaitable, ec));
             }
             buf_.mark_sent();
-            out_.clear();
+            out.clear();
             if (ec || closed_) {
                 co_return false;  // the server side reports the loss to the client
             }
-            server_->link().client_busy = !scanner_.at_boundary();
+            server_->link().set_client_busy(!scanner_.at_boundary());
             server_->release_if_done();
         }
         if (terminate || closed_) {

@@ -889,8 +889,8 @@ void pooler::on_janitor() {
                 s->close_for_client(sqlstate::transaction_timeout, "transaction timeout",
                                     "the transaction stayed open longer than "
                                     "transaction_timeout; commit sooner or raise it");
-            } else if (ps.idle_transaction_timeout > 0 && query == 0 && s->link().status != 'I' &&
-                       s->last_ready_us() != 0 &&
+            } else if (ps.idle_transaction_timeout > 0 && query == 0 &&
+                       s->link().state().status != 'I' && s->last_ready_us() != 0 &&
                        now - s->last_ready_us() >= ps.idle_transaction_timeout) {
                 s->close_for_client(sqlstate::idle_in_transaction_timeout,
                                     "idle transaction timeout",

@@ -73,6 +73,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool)
       socket_(owner.io()),
       buf_(buffer_size(owner.settings())),
       scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
+      link_(owner.tracked()),
       id_(owner.next_connection_id()),
       connect_time_(std::time(nullptr)) {
     owner.add(*this);
@@ -86,14 +87,15 @@ server_connection::server_connection(pooler& owner, backend_pool& pool, moving_s
       buf_(buffer_size(owner.settings())),
       scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
       key_(from.key),
+      link_(owner.tracked()),
       id_(from.id),
       logged_in_(true),
       connect_time_(from.connect_time) {
     owner.add(*this);
     for (auto it = from.statements.rbegin(); it != from.statements.rend(); ++it) {
-        statements_.insert(*it, from.statements.size());
+        link_.cache().insert(*it, from.statements.size());
     }
-    parameters_ = std::move(from.parameters);
+    link_.parameters() = std::move(from.parameters);
     error_code ec;
     socket_.assign(endpoint_.protocol(), from.fd, ec);
     if (ec) {
@@ -124,8 +126,8 @@ void server_connection::count_ready_for_query() noexcept {
         st.query_time += static_cast<std::uint64_t>(now - query_started_us_);
     }
     // A pipeline's next query starts as soon as the previous one is answered.
-    query_started_us_ = link_.rfq_pending > 0 ? now : 0;
-    if (link_.status == 'I' && xact_started_us_ != 0) {
+    query_started_us_ = link_.state().rfq_pending > 0 ? now : 0;
+    if (link_.state().status == 'I' && xact_started_us_ != 0) {
         ++st.xact_count;
         st.xact_time += static_cast<std::uint64_t>(now - xact_started_us_);
         xact_started_us_ = 0;
@@ -201,19 +203,17 @@ void server_connection::finish_move() {
     m.idle_since_us = idle_since_us();
     m.database = pool_.database();
     m.user = pool_.user();
-    m.statements = statements_.ids();
-    m.parameters = parameters_;
+    m.statements = link_.cache().ids();
+    m.parameters = link_.parameters();
     closed_ = true;  // this object is done; the socket lives on in the other worker
     owner_.send_server(to, std::move(m));
 }
 
 void server_connection::attach(std::shared_ptr<client_session> c) {
     client_ = std::move(c);
-    link_ = relay::link_state{};
-    replies_.reset();
-    drop_complete_in_.clear();
-    tracks_statements_ = pool_.settings().mode != config::pool_mode::session &&
-                         owner_.settings().max_prepared_statements > 0;
+    link_.attach({&client_->statements(), &client_->parameters()},
+                 pool_.settings().mode != config::pool_mode::session &&
+                     owner_.settings().max_prepared_statements > 0);
     request_time_ = std::time(nullptr);
     query_started_us_ = 0;
     xact_started_us_ = 0;
@@ -286,7 +286,7 @@ void server_connection::after_client_left() {
     if (closed_ || running_ == own_query::parameters) {
         return;  // a parameter sync's answer is still coming: it returns the server then
     }
-    if (!link_.clean()) {
+    if (!link_.state().clean()) {
         close("client disconnected with a transaction or request open");
         return;
     }
@@ -295,8 +295,8 @@ void server_connection::after_client_left() {
         return;
     }
     const auto& s = owner_.settings();
-    bool reset = link_.used && (pool_.settings().mode == config::pool_mode::session ||
-                                s.server_reset_query_always);
+    bool reset = link_.state().used && (pool_.settings().mode == config::pool_mode::session ||
+                                        s.server_reset_query_always);
     if (reset && !s.server_reset_query.empty()) {
         running_ = own_query::reset;
         asio::co_spawn(
@@ -334,22 +334,6 @@ void server_connection::start_parameter_sync(std::string sql, std::uint32_t sync
         asio::detached);
 }
 
-int server_connection::note_parameter(protocol::bytes_view body) {
-    std::string_view name;
-    std::string_view value;
-    if (!protocol::decode_parameter_status(body, name, value)) {
-        return -1;
-    }
-    const int i = owner_.tracked().index_of(name);
-    if (i >= 0) {
-        parameters_.set(i, value);
-        if (client_) {
-            client_->parameters().set(i, value);
-        }
-    }
-    return i;
-}
-
 bool server_connection::consume_parameter_sync() {
     for (;;) {
         auto r = scanner_.next(buf_.unparsed());
@@ -367,7 +351,7 @@ bool server_connection::consume_parameter_sync() {
         }
         switch (static_cast<backend_tag>(r.tag)) {
             case backend_tag::parameter_status:
-                if (const int i = note_parameter(r.body()); i >= 0) {
+                if (const int i = link_.note_parameter(r.body()); i >= 0) {
                     reported_ |= 1u << i;
                 }
                 break;
@@ -398,12 +382,12 @@ bool server_connection::consume_parameter_sync() {
                 for (int i = 0; i < 32; ++i) {
                     if (((syncing_ & ~reported_) >> i) & 1u) {
                         if (const std::string* v = client_->parameters().find(i)) {
-                            parameters_.set(i, *v);
+                            link_.parameters().set(i, *v);
                         } else if (const std::string* d = relay::find_parameter(
                                        pool_.server_params(), owner_.tracked().name(i))) {
-                            parameters_.set(i, *d);
+                            link_.parameters().set(i, *d);
                         } else {
-                            parameters_.erase(i);  // RESET to a default nobody knows
+                            link_.parameters().erase(i);  // RESET to a default nobody knows
                         }
                     }
                 }
@@ -768,7 +752,7 @@ bool server_connection::consume_unlinked() {
         }
         auto tag = static_cast<backend_tag>(r.tag);
         if (tag == backend_tag::parameter_status && r.whole) {
-            note_parameter(r.body());  // e.g. server_reset_query's RESET ALL
+            link_.note_parameter(r.body());  // e.g. server_reset_query's RESET ALL
             continue;
         }
         if (running_ != own_query::none) {
@@ -796,7 +780,7 @@ bool server_connection::consume_unlinked() {
             }
             if (tag == backend_tag::command_complete && r.whole &&
                 protocol::drops_prepared_statements(r.body())) {
-                statements_.clear();  // server_reset_query = DISCARD ALL
+                link_.cache().clear();  // server_reset_query = DISCARD ALL
             }
             continue;  // CommandComplete, EmptyQueryResponse, notices
         }
@@ -865,68 +849,17 @@ net::awaitable<void> server_connection::forward() {
                 co_return;
             }
             buf_.advance(r.consumed());
-            if (r.status == scan_status::message && tracks_statements_) {
-                switch (static_cast<backend_tag>(r.tag)) {
-                    case backend_tag::parse_complete:
-                    case backend_tag::bind_complete:
-                    case backend_tag::close_complete:
-                        if (r.whole && r.length == 4) {
-                            on_statement_reply(r.consumed());
-                        }
-                        break;
-                    case backend_tag::error_response:
-                        // protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY: after an error the
-                        // server skips every message up to the next Sync.
-                        replies_.on_error(link_.ready_seen, [this](const relay::pending_reply& p) {
-                            forget_unanswered(p);
-                        });
-                        break;
-                    case backend_tag::command_complete:
-                        if (r.whole && !drop_complete_in_.empty() &&
-                            drop_complete_in_.front() == link_.ready_seen) {
-                            drop_complete_in_.erase(drop_complete_in_.begin());
-                            buf_.drop_parsed_tail(r.consumed());
-                        } else if (r.whole && protocol::drops_prepared_statements(r.body())) {
-                            statements_.clear();
-                            client_->statements().clear();
-                        }
-                        break;
-                    case backend_tag::ready_for_query:
-                        replies_.on_ready(link_.ready_seen, [this](const relay::pending_reply& p) {
-                            forget_unanswered(p);
-                        });
-                        // A stand-in that failed (an aborted transaction) left its mark.
-                        std::erase_if(drop_complete_in_,
-                                      [this](std::uint64_t e) { return e <= link_.ready_seen; });
-                        break;
-                    default:
-                        break;
-                }
+            const auto verdict = link_.on_server_message(r, buf_, pool_.settings().mode);
+            if (verdict == relay::server_verdict::pass) {
+                continue;
             }
-            if (r.status == scan_status::message && r.whole &&
-                r.tag == static_cast<char>(backend_tag::parameter_status)) {
-                note_parameter(r.body());  // the client's own SET: it expects this value now
+            count_ready_for_query();
+            if (verdict == relay::server_verdict::refuse_transaction) {
+                close("transaction blocks not allowed in statement pooling mode");
+                co_return;
             }
-            if (r.status == scan_status::message &&
-                (r.tag == static_cast<char>(backend_tag::copy_in_response) ||
-                 r.tag == static_cast<char>(backend_tag::error_response))) {
-                link_.on_server_message(r.tag);
-            }
-            if (r.status == scan_status::message &&
-                static_cast<backend_tag>(r.tag) == backend_tag::ready_for_query && r.whole &&
-                r.length == 5) {
-                link_.on_ready_for_query(static_cast<char>(r.body()[0]));
-                count_ready_for_query();
-                // Read per ReadyForQuery, not once: a RELOAD may change the pool mode, and
-                // the next transaction follows the new one.
-                const auto mode = pool_.settings().mode;
-                if (mode == config::pool_mode::statement && link_.status != 'I') {
-                    close("transaction blocks not allowed in statement pooling mode");
-                    co_return;
-                }
-                if (mode != config::pool_mode::session && link_.clean()) {
-                    break;  // the server is free; anything after this belongs to no client
-                }
+            if (verdict == relay::server_verdict::free) {
+                break;  // the server is free; anything after this belongs to no client
             }
         }
 
@@ -960,53 +893,9 @@ net::awaitable<void> server_connection::forward() {
     }
 }
 
-void server_connection::on_statement_reply(std::size_t length) {
-    const auto action = replies_.on_reply(link_.ready_seen, [this](const relay::pending_reply& p) {
-        if ((p.cause == relay::reply_cause::client_parse ||
-             p.cause == relay::reply_cause::cached_parse) &&
-            client_) {
-            client_->statements().confirm(p.client_name, p.client_parse);
-        }
-    });
-    switch (action) {
-        case relay::reply_action::forward:
-            break;
-        case relay::reply_action::drop:
-            buf_.drop_parsed_tail(length);
-            break;
-        case relay::reply_action::as_parse_complete:
-            buf_.retag_parsed_tail(length, static_cast<char>(backend_tag::parse_complete));
-            break;
-    }
-}
-
-void server_connection::forget_unanswered(const relay::pending_reply& p) {
-    switch (p.cause) {
-        case relay::reply_cause::client_parse:
-            statements_.erase(p.id);
-            if (client_) {
-                client_->statements().forget(p.client_name, p.client_parse);
-            }
-            break;
-        case relay::reply_cause::cached_parse:
-            if (client_) {
-                client_->statements().forget(p.client_name, p.client_parse);
-            }
-            break;
-        case relay::reply_cause::added_parse:
-            statements_.erase(p.id);
-            break;
-        case relay::reply_cause::eviction:
-            // The Close never ran: the statement is still there, and must not be prepared
-            // again under its name.
-            statements_.insert(p.id, statements_.size() + 1);
-            break;
-    }
-}
-
 void server_connection::release_if_done() {
-    if (closed_ || !client_ || writing_to_client_ || !link_.used || !link_.clean() ||
-        pool_.settings().mode == config::pool_mode::session) {
+    if (closed_ || !client_ || writing_to_client_ || !link_.state().used ||
+        !link_.state().clean() || pool_.settings().mode == config::pool_mode::session) {
         return;
     }
     if (buf_.has_unparsed()) {

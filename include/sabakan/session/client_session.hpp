@@ -5,13 +5,13 @@
 #pragma once
 
 #include <sabakan/net/asio.hpp>
-#include <sabakan/net/recv_buffer.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
-#include <sabakan/relay/prepared_statements.hpp>
+#include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/relay/session_params.hpp>
+#include <sabakan/relay/statement_rewriter.hpp>
 #include <sabakan/session/registry_hook.hpp>
 
 #include <cstdint>
@@ -54,10 +54,10 @@ public:
     std::pair<std::string, int> local_address() const;
     /// The peer's address and port, split ("unix" and the listen port for the socket).
     std::pair<std::string, int> peer_address() const;
-    const net::recv_buffer& buffer() const noexcept { return buf_; }
+    const relay::recv_buffer& buffer() const noexcept { return buf_; }
     /// Its named prepared statements (transaction and statement mode).
-    relay::client_statements& statements() noexcept { return statements_; }
-    const relay::client_statements& statements() const noexcept { return statements_; }
+    relay::client_statements& statements() noexcept { return rewriter_.names(); }
+    const relay::client_statements& statements() const noexcept { return rewriter_.names(); }
     /// The session parameters it expects that may differ from its pool's defaults.
     relay::parameter_overrides& parameters() noexcept { return parameters_; }
     /// The linked server now has the parameters this client expects: forwarding goes on.
@@ -138,23 +138,8 @@ private:
                                             std::uint64_t requester);
     net::awaitable<void> send(protocol::byte_buffer& out);
 
-    // ---- named prepared statements on a tracking link (client_statements.cpp) ----
-    /// A scanned Parse, Bind, Describe or Close (or the next piece of one too long for the
-    /// buffer): consumed, forwarded as it is or under server-side names. False when the
-    /// client reused a statement name: the link is ending and the server side says why.
-    bool take_statement_message(const protocol::scan_result& r);
-    enum class statement_outcome { as_is, rewritten, refused };
-    /// What a whole Parse/Bind/Describe/Close becomes. Rewritten ones are in out_.
-    statement_outcome rewrite_statement_message(protocol::bytes_view msg);
-    /// Moves the scanned bytes not yet sent into out_, which now goes first.
-    void take_pending();
-    /// Makes sure the linked server has `s` prepared, adding a Parse (and the Close of the
-    /// statement it displaces) to out_ when not.
-    void prepare_on_server(const relay::prepared_statement& s);
-    /// Records `s` in the server's cache; a statement displaced is closed on the server.
-    void make_room(const relay::prepared_statement& s);
-    /// Closes the client for SQL that names the reserved statement prefix (42939).
-    void refuse_reserved_name(server_connection& server);
+    /// A tracking link's view of the worker for statement rewriting.
+    relay::rewrite_context rewrite_context();
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
                                std::string_view hint = {});
     void finish();
@@ -162,16 +147,13 @@ private:
 
     pooler& owner_;
     net::stream_socket socket_;
-    net::recv_buffer buf_;
+    relay::recv_buffer buf_;
     protocol::frame_scanner scanner_;
     net::steady_timer wait_timer_;
     backend_pool* pool_ = nullptr;
     std::shared_ptr<server_connection> server_;
-    relay::client_statements statements_;
+    relay::statement_rewriter rewriter_;  // its statement names, and messages rewritten
     relay::parameter_overrides parameters_;
-    protocol::byte_buffer out_;    // rewritten messages and what preceded them, to send next
-    protocol::byte_buffer spill_;  // a Parse/Bind/Describe/Close longer than the buffer
-    bool spilling_ = false;
     bool woken_ = false;
     bool login_error_cached_ = false;  // refused on the spot in server_login_retry
     bool closed_ = false;

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <sabakan/net/asio.hpp>
-#include <sabakan/net/recv_buffer.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/startup.hpp>
-#include <sabakan/relay/link_state.hpp>
-#include <sabakan/relay/prepared_statements.hpp>
+#include <sabakan/relay/link.hpp>
+#include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/relay/session_params.hpp>
 #include <sabakan/session/registry_hook.hpp>
 #include <sabakan/stats/counters.hpp>
@@ -58,7 +57,9 @@ public:
     void move_to(int worker);
 
     net::stream_socket& socket() noexcept { return socket_; }
-    relay::link_state& link() noexcept { return link_; }
+    /// The relay core of this server: the link to its client, its statements and parameters.
+    relay::link& link() noexcept { return link_; }
+    const relay::link& link() const noexcept { return link_; }
     backend_pool& pool() noexcept { return pool_; }
     bool closed() const noexcept { return closed_; }
     protocol::cancel_key backend_key() const noexcept { return key_; }
@@ -74,16 +75,12 @@ public:
     std::time_t request_time() const noexcept { return request_time_; }
     std::pair<std::string, int> local_address() const;
     std::pair<std::string, int> peer_address() const;
-    const net::recv_buffer& buffer() const noexcept { return buf_; }
+    const relay::recv_buffer& buffer() const noexcept { return buf_; }
 
     /// Accounts for one message the linked client forwards: the release rule's bookkeeping,
     /// and the start of a query and of a transaction for the statistics.
     void on_client_message(char tag) noexcept {
-        const int pending = link_.rfq_pending;
         link_.on_client_message(tag);
-        if (link_.rfq_pending != pending) {
-            replies_.note_sync_point();
-        }
         if (query_started_us_ == 0) {
             query_started_us_ = stats::now_us();
             if (xact_started_us_ == 0) {
@@ -94,16 +91,10 @@ public:
 
     registry_hook registry_hook_;
 
-    /// Named prepared statements are mapped to server-side ones on this link (transaction
-    /// and statement mode with max_prepared_statements above 0); decided at attach().
-    bool tracks_statements() const noexcept { return tracks_statements_; }
-    relay::server_statements& statements() noexcept { return statements_; }
-    const relay::server_statements& statements() const noexcept { return statements_; }
-    relay::reply_tracker& replies() noexcept { return replies_; }
-    /// The first CommandComplete of epoch `epoch` is sabakan's, not the client's: dropped.
-    void drop_command_complete(std::uint64_t epoch) { drop_complete_in_.push_back(epoch); }
+    /// The statements prepared on it.
+    const relay::server_statements& statements() const noexcept { return link_.cache(); }
     /// Its tracked session parameters that may differ from the pool's defaults.
-    const relay::parameter_overrides& parameters() const noexcept { return parameters_; }
+    const relay::parameter_overrides& parameters() const noexcept { return link_.parameters(); }
     /// Runs `sql` (parameter_sync_query()'s SETs for the bits in `synced`) before the linked
     /// client's first message; the client hears of the outcome through parameters_synced()
     /// or an error that closes it.
@@ -158,35 +149,21 @@ private:
     bool consume_unlinked();
     /// The answer to a parameter sync; false when the server was closed.
     bool consume_parameter_sync();
-    /// A ParameterStatus from the server: the tracked values of it and its client follow.
-    /// Returns the tracked index, or -1.
-    int note_parameter(protocol::bytes_view body);
     /// Where the server is, for log lines: "host:port" or "unix:port".
     std::string server_address() const;
     void fail_login(std::string message, pool::login_failure why = pool::login_failure::refused);
     /// Statistics for a ReadyForQuery from the server.
     void count_ready_for_query() noexcept;
-    /// A ParseComplete, BindComplete or CloseComplete for the linked client, just scanned:
-    /// forwarded, dropped or retagged as the reply tracker says.
-    void on_statement_reply(std::size_t length);
-    /// An entry whose request the server skipped or failed: the caches forget what it
-    /// would have done.
-    void forget_unanswered(const relay::pending_reply& p);
 
     pooler& owner_;
     backend_pool& pool_;
     net::stream_socket socket_;
     net::stream_endpoint endpoint_;
-    net::recv_buffer buf_;
+    relay::recv_buffer buf_;
     protocol::frame_scanner scanner_;
     protocol::cancel_key key_;
     std::shared_ptr<client_session> client_;
-    relay::link_state link_;
-    relay::server_statements statements_;
-    relay::reply_tracker replies_;
-    bool tracks_statements_ = false;
-    std::vector<std::uint64_t> drop_complete_in_;  // epochs, oldest first
-    relay::parameter_overrides parameters_;
+    relay::link link_;
     std::uint32_t syncing_ = 0;   // the parameters a running sync sets
     std::uint32_t reported_ = 0;  // those of them the server has reported since
     std::string sync_error_;      // the sync's ErrorResponse: message

@@ -1,12 +1,12 @@
 // The receive buffer's cursors, and giving its memory back while empty.
-#include <sabakan/net/recv_buffer.hpp>
+#include <sabakan/relay/recv_buffer.hpp>
 
 #include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace sabakan::net {
+namespace sabakan::relay {
 namespace {
 
 void put(recv_buffer& b, const char* text) {
@@ -79,4 +79,4 @@ TEST(RecvBufferEdits, DropAndRetagScannedTail) {
 }
 
 }  // namespace
-}  // namespace sabakan::net
+}  // namespace sabakan::relay

@@ -13,7 +13,7 @@
 #include <memory>
 #include <span>
 
-namespace sabakan::net {
+namespace sabakan::relay {
 
 class recv_buffer {
 public:
@@ -110,4 +110,4 @@ private:
     std::size_t received_ = 0;
 };
 
-}  // namespace sabakan::net
+}  // namespace sabakan::relay

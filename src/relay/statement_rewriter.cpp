@@ -7,11 +7,11 @@
 #include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
-#include <sabakan/session/client_session.hpp>
-#include <sabakan/session/pooler.hpp>
-#include <sabakan/session/server_connection.hpp>
+#include <sabakan/relay/statement_rewriter.hpp>
 
-namespace sabakan::session {
+#include <fmt/format.h>
+
+namespace sabakan::relay {
 
 using protocol::frontend_tag;
 
@@ -44,59 +44,70 @@ constexpr std::size_t spill_keep = 64 * 1024;
 
 }  // namespace
 
-bool client_session::take_statement_message(const protocol::scan_result& r) {
+bool statement_rewriter::wants(const protocol::scan_result& r) const noexcept {
+    return r.status == protocol::scan_status::message &&
+           (protocol::names_statement(r.tag) ||
+            (r.tag == static_cast<char>(frontend_tag::query) && r.whole));
+}
+
+bool statement_rewriter::take(const protocol::scan_result& r, recv_buffer& buf, bool at_boundary,
+                              link& l, const rewrite_context& ctx) {
     if (r.status == protocol::scan_status::message && r.whole && !spilling_) {
-        const auto outcome = rewrite_statement_message(r.bytes);
-        buf_.advance(r.consumed());
-        if (outcome != statement_outcome::as_is) {
-            buf_.discard_parsed();  // take_pending() emptied to_send(); out_ has the rest
+        const outcome result = rewrite(r.bytes, buf, l, ctx);
+        buf.advance(r.consumed());
+        if (result != outcome::as_is) {
+            buf.discard_parsed();  // take_pending() emptied to_send(); out_ has the rest
         }
-        return outcome != statement_outcome::refused;
+        return result != outcome::refused;
     }
     // Longer than the receive buffer: gathered whole in spill_ first. Earlier messages go
     // ahead (out_) while the rest arrives.
     if (!spilling_) {
-        take_pending();
+        take_pending(buf);
         spilling_ = true;
         spill_.clear();
     }
     spill_.insert(spill_.end(), r.bytes.begin(), r.bytes.end());
-    buf_.advance(r.consumed());
-    buf_.discard_parsed();
-    if (!scanner_.at_boundary()) {
+    buf.advance(r.consumed());
+    buf.discard_parsed();
+    if (!at_boundary) {
         return true;
     }
     spilling_ = false;
-    const auto outcome = rewrite_statement_message(spill_);
-    if (outcome == statement_outcome::as_is) {
+    const outcome result = rewrite(spill_, buf, l, ctx);
+    if (result == outcome::as_is) {
         out_.insert(out_.end(), spill_.begin(), spill_.end());
     }
     spill_.clear();
     if (spill_.capacity() > spill_keep) {
         spill_.shrink_to_fit();
     }
-    return outcome != statement_outcome::refused;
+    return result != outcome::refused;
 }
 
-void client_session::take_pending() {
-    const auto pending = buf_.to_send();
+void statement_rewriter::take_pending(recv_buffer& buf) {
+    const auto pending = buf.to_send();
     out_.insert(out_.end(), pending.begin(), pending.end());
-    buf_.mark_sent();
+    buf.mark_sent();
 }
 
-client_session::statement_outcome client_session::rewrite_statement_message(
-    protocol::bytes_view msg) {
-    using enum statement_outcome;
-    server_connection& server = *server_;
-    auto& replies = server.replies();
-    auto& stats = pool_->stats();
+void statement_rewriter::drop_all() noexcept {
+    out_.clear();
+    spilling_ = false;
+}
+
+statement_rewriter::outcome statement_rewriter::rewrite(protocol::bytes_view msg, recv_buffer& buf,
+                                                        link& l, const rewrite_context& ctx) {
+    using enum outcome;
+    auto& replies = l.replies();
+    auto& stats = ctx.stats;
     const auto body = msg.subspan(protocol::frame_scanner::header_size);
     switch (static_cast<frontend_tag>(static_cast<char>(msg[0]))) {
         case frontend_tag::parse: {
             protocol::parse_message p;
             const bool decoded = protocol::decode_parse(body, p);
-            if (decoded && relay::names_reserved(p.query)) {
-                refuse_reserved_name(server);
+            if (decoded && names_reserved(p.query)) {
+                refuse_reserved_name(ctx);
                 return refused;
             }
             if (!decoded || p.statement.empty()) {
@@ -104,52 +115,50 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 return as_is;  // unnamed (or malformed: PostgreSQL says what is wrong)
             }
             ++stats.client_parse_count;
-            if (statements_.taken(p.statement)) {
+            if (names_.taken(p.statement)) {
                 // PgBouncer's answer too: the name's old meaning may still be in use on
                 // another server, so the client is told and disconnected.
-                log::warning("C-{}: prepared statement \"{}\" was already prepared", id_,
+                log::warning("C-{}: prepared statement \"{}\" was already prepared", ctx.client_id,
                              p.statement);
-                server.close_for_client(
-                    protocol::sqlstate::duplicate_prepared_statement,
-                    fmt::format("prepared statement \"{}\" already exists", p.statement),
-                    "the application prepared a statement name twice without closing it; "
-                    "through a transaction pooler it must Close (or DEALLOCATE) it first");
+                refusal_ = {protocol::sqlstate::duplicate_prepared_statement,
+                            fmt::format("prepared statement \"{}\" already exists", p.statement),
+                            "the application prepared a statement name twice without closing it; "
+                            "through a transaction pooler it must Close (or DEALLOCATE) it first"};
                 return refused;
             }
-            if (const auto cap = owner_.settings().max_client_prepared_statements;
-                statements_.size() >= static_cast<std::size_t>(cap) &&
-                statements_.find(p.statement) == nullptr) {
-                log::warning("C-{}: more than {} prepared statements; closing", id_, cap);
-                server.close_for_client(
+            if (const auto cap = ctx.client_names;
+                names_.size() >= cap && names_.find(p.statement) == nullptr) {
+                log::warning("C-{}: more than {} prepared statements; closing", ctx.client_id, cap);
+                refusal_ = {
                     protocol::sqlstate::program_limit_exceeded,
                     fmt::format("too many prepared statements on this connection "
                                 "(max_client_prepared_statements = {})",
                                 cap),
                     "have the application close (or DEALLOCATE) statements it no longer uses, "
-                    "or raise max_client_prepared_statements in the pooler's config");
+                    "or raise max_client_prepared_statements in the pooler's config"};
                 return refused;
             }
-            relay::statement_ref s = owner_.statements().intern(p.query, p.parameter_types);
-            take_pending();
-            relay::pending_reply reply;
+            statement_ref s = ctx.registry.intern(p.query, p.parameter_types);
+            take_pending(buf);
+            pending_reply reply;
             reply.id = s->id;
             reply.client_name = p.statement;
-            reply.client_parse = statements_.add(p.statement, s);
-            if (server.statements().touch(s->id)) {
+            reply.client_parse = names_.add(p.statement, s);
+            if (l.cache().touch(s->id)) {
                 // The server has it already: a Close of nothing stands in for the Parse,
                 // and its CloseComplete becomes the client's ParseComplete.
                 protocol::append_statement_or_portal(out_, frontend_tag::close,
                                                      {'S', no_statement});
-                reply.action = relay::reply_action::as_parse_complete;
-                reply.cause = relay::reply_cause::cached_parse;
+                reply.action = reply_action::as_parse_complete;
+                reply.cause = reply_cause::cached_parse;
             } else {
-                make_room(*s);
+                make_room(*s, l, ctx);
                 protocol::append_parse(out_, s->server_name, p);
                 ++stats.server_parse_count;
-                reply.action = relay::reply_action::forward;
-                reply.cause = relay::reply_cause::client_parse;
+                reply.action = reply_action::forward;
+                reply.cause = reply_cause::client_parse;
             }
-            reply.epoch = server.link().next_epoch();
+            reply.epoch = l.next_epoch();
             reply.index = replies.note_request();
             replies.expect(std::move(reply));
             return rewritten;
@@ -160,7 +169,7 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 replies.note_request();
                 return as_is;
             }
-            const relay::prepared_statement* s = statements_.find(b.statement);
+            const prepared_statement* s = names_.find(b.statement);
             if (s == nullptr) {
                 // Sent under the client's own name, which no server statement has: the
                 // client gets PostgreSQL's own "does not exist" error.
@@ -168,8 +177,8 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 return as_is;
             }
             ++stats.bind_count;
-            take_pending();
-            prepare_on_server(*s);
+            take_pending(buf);
+            prepare_on_server(*s, l, ctx);
             protocol::append_bind(out_, s->server_name, b);
             replies.note_request();
             return rewritten;
@@ -179,12 +188,12 @@ client_session::statement_outcome client_session::rewrite_statement_message(
             if (!protocol::decode_statement_or_portal(body, d) || d.kind != 'S' || d.name.empty()) {
                 return as_is;
             }
-            const relay::prepared_statement* s = statements_.find(d.name);
+            const prepared_statement* s = names_.find(d.name);
             if (s == nullptr) {
                 return as_is;
             }
-            take_pending();
-            prepare_on_server(*s);
+            take_pending(buf);
+            prepare_on_server(*s, l, ctx);
             protocol::append_statement_or_portal(out_, frontend_tag::describe,
                                                  {'S', s->server_name});
             return rewritten;
@@ -196,18 +205,18 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 return as_is;
             }
             // The server's copy stays (other clients may use it; the cache bounds it).
-            statements_.erase(c.name);
-            if (!c.name.starts_with(relay::server_statement_prefix)) {
+            names_.erase(c.name);
+            if (!c.name.starts_with(server_statement_prefix)) {
                 return as_is;  // no server statement has the client's name: a no-op there
             }
-            take_pending();
+            take_pending(buf);
             protocol::append_statement_or_portal(out_, frontend_tag::close, {'S', no_statement});
             return rewritten;
         }
         case frontend_tag::query: {
             auto text = protocol::as_text(body);
-            if (relay::names_reserved(text)) {
-                refuse_reserved_name(server);
+            if (names_reserved(text)) {
+                refuse_reserved_name(ctx);
                 return refused;
             }
             if (!may_be_deallocate(text)) {
@@ -217,14 +226,14 @@ client_session::statement_outcome client_session::rewrite_statement_message(
                 text.remove_suffix(1);
             }
             const auto name = protocol::deallocate_target(text);
-            if (!name || statements_.find(*name) == nullptr) {
+            if (!name || names_.find(*name) == nullptr) {
                 return as_is;  // a statement of SQL PREPARE, or PostgreSQL's own error
             }
-            statements_.erase(*name);
-            take_pending();
+            names_.erase(*name);
+            take_pending(buf);
             protocol::append_query(out_, deallocate_stand_in);
             // Its replies come before its own ReadyForQuery, counted already.
-            server.drop_command_complete(server.link().next_epoch() - 1);
+            l.drop_command_complete(l.next_epoch() - 1);
             return rewritten;
         }
         default:
@@ -232,54 +241,53 @@ client_session::statement_outcome client_session::rewrite_statement_message(
     }
 }
 
-void client_session::refuse_reserved_name(server_connection& server) {
-    log::warning("C-{}: SQL naming the reserved prefix {} refused", id_,
-                 relay::server_statement_prefix);
-    server.close_for_client(
+void statement_rewriter::refuse_reserved_name(const rewrite_context& ctx) {
+    log::warning("C-{}: SQL naming the reserved prefix {} refused", ctx.client_id,
+                 server_statement_prefix);
+    refusal_ = {
         protocol::sqlstate::reserved_name,
         fmt::format("names starting with \"{}\" are reserved for the pooler's shared prepared "
                     "statements",
-                    relay::server_statement_prefix),
+                    server_statement_prefix),
         fmt::format("rename the statement or object so that it does not start with \"{}\"",
-                    relay::server_statement_prefix));
+                    server_statement_prefix)};
 }
 
-void client_session::prepare_on_server(const relay::prepared_statement& s) {
-    server_connection& server = *server_;
-    if (server.statements().touch(s.id)) {
+void statement_rewriter::prepare_on_server(const prepared_statement& s, link& l,
+                                           const rewrite_context& ctx) {
+    if (l.cache().touch(s.id)) {
         return;
     }
-    make_room(s);
+    make_room(s, l, ctx);
     protocol::parse_message p;
     p.query = s.query;
     p.parameter_types = protocol::as_bytes(s.parameter_types);
     protocol::append_parse(out_, s.server_name, p);
-    ++pool_->stats().server_parse_count;
-    relay::pending_reply reply;
-    reply.epoch = server.link().next_epoch();
-    reply.index = server.replies().note_request();
-    reply.action = relay::reply_action::drop;
-    reply.cause = relay::reply_cause::added_parse;
+    ++ctx.stats.server_parse_count;
+    pending_reply reply;
+    reply.epoch = l.next_epoch();
+    reply.index = l.replies().note_request();
+    reply.action = reply_action::drop;
+    reply.cause = reply_cause::added_parse;
     reply.id = s.id;
-    server.replies().expect(std::move(reply));
+    l.replies().expect(std::move(reply));
 }
 
-void client_session::make_room(const relay::prepared_statement& s) {
-    server_connection& server = *server_;
-    const auto capacity = static_cast<std::size_t>(owner_.settings().max_prepared_statements);
-    const auto evicted = server.statements().insert(s.id, capacity);
+void statement_rewriter::make_room(const prepared_statement& s, link& l,
+                                   const rewrite_context& ctx) {
+    const auto evicted = l.cache().insert(s.id, ctx.server_cache);
     if (!evicted) {
         return;
     }
     protocol::append_statement_or_portal(out_, frontend_tag::close,
-                                         {'S', relay::server_statement_name(*evicted)});
-    relay::pending_reply reply;
-    reply.epoch = server.link().next_epoch();
-    reply.index = server.replies().note_request();
-    reply.action = relay::reply_action::drop;
-    reply.cause = relay::reply_cause::eviction;
+                                         {'S', server_statement_name(*evicted)});
+    pending_reply reply;
+    reply.epoch = l.next_epoch();
+    reply.index = l.replies().note_request();
+    reply.action = reply_action::drop;
+    reply.cause = reply_cause::eviction;
     reply.id = *evicted;
-    server.replies().expect(std::move(reply));
+    l.replies().expect(std::move(reply));
 }
 
-}  // namespace sabakan::session
+}  // namespace sabakan::relay
