@@ -14,9 +14,36 @@ using protocol::scan_status;
 void link::attach(client_view client, bool tracks_statements) {
     client_ = client;
     state_ = link_state{};
+    times_.query_started_us = 0;
+    times_.xact_started_us = 0;
     replies_.reset();
     drop_complete_in_.clear();
     tracks_statements_ = tracks_statements && client.statements != nullptr;
+}
+
+server_stop link::scan(recv_buffer& buf, protocol::frame_scanner& sc, config::pool_mode mode,
+                       stats::counters& st) {
+    for (;;) {
+        const auto r = sc.next(buf.unparsed());
+        if (r.status == scan_status::need_more) {
+            return server_stop::need_more;
+        }
+        if (r.status == scan_status::bad_length) {
+            return server_stop::bad_length;
+        }
+        buf.advance(r.consumed());
+        const auto verdict = on_server_message(r, buf, mode);
+        if (verdict == server_verdict::pass) {
+            continue;
+        }
+        count_ready_for_query(st, stats::now_us());
+        if (verdict == server_verdict::refuse_transaction) {
+            return server_stop::refuse_transaction;
+        }
+        if (verdict == server_verdict::free) {
+            return server_stop::free;
+        }
+    }
 }
 
 server_verdict link::on_server_message(const protocol::scan_result& r, recv_buffer& buf,
@@ -87,6 +114,24 @@ server_verdict link::on_server_message(const protocol::scan_result& r, recv_buff
             return server_verdict::ready;
         default:
             return server_verdict::pass;
+    }
+}
+
+void link::count_ready_for_query(stats::counters& st, std::int64_t now) noexcept {
+    ++st.query_count;
+    times_.last_ready_us = now;
+    if (times_.query_started_us != 0) {
+        st.query_time += static_cast<std::uint64_t>(now - times_.query_started_us);
+    }
+    // A pipeline's next query starts as soon as the previous one is answered.
+    times_.query_started_us = state_.rfq_pending > 0 ? now : 0;
+    if (state_.status == 'I' && times_.xact_started_us != 0) {
+        ++st.xact_count;
+        st.xact_time += static_cast<std::uint64_t>(now - times_.xact_started_us);
+        times_.xact_started_us = 0;
+    }
+    if (times_.query_started_us != 0 && times_.xact_started_us == 0) {
+        times_.xact_started_us = now;  // the next pipelined query opens the next transaction
     }
 }
 

@@ -11,6 +11,7 @@
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
+#include <sabakan/relay/scanners.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -36,11 +37,6 @@ using protocol::scan_status;
 namespace sqlstate = protocol::sqlstate;
 
 namespace {
-
-// The client side must see PasswordMessage whole during login, and the messages that name
-// prepared statements (which a transaction-mode link rewrites: Parse, Bind, Describe,
-// Close, and a Query that may be a DEALLOCATE); everything else is forwarded by header.
-constexpr protocol::tag_set client_whole_tags{'p', 'P', 'B', 'D', 'C', 'Q'};
 
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
@@ -104,8 +100,8 @@ client_session::client_session(pooler& owner, net::stream_socket socket, bool is
     : owner_(owner),
       socket_(std::move(socket)),
       buf_(buffer_size(owner.settings())),
-      scanner_(client_whole_tags, buf_.capacity(),
-               static_cast<std::uint32_t>(owner.settings().max_packet_size)),
+      scanner_(relay::client_scanner(buf_.capacity(),
+                                     static_cast<std::uint32_t>(owner.settings().max_packet_size))),
       wait_timer_(owner.io()),
       is_unix_(is_unix),
       connect_time_(std::time(nullptr)),
@@ -916,162 +912,118 @@ bool client_session::left_while_waiting() {
 
 net::awaitable<bool> client_session::forward() {
     for (;;) {
-        bool terminate = false;
-        bool refused = false;
-        for (;;) {
-            if (scanner_.at_boundary()) {
-                auto in = buf_.unparsed();
-                if (in.size() < protocol::frame_scanner::header_size) {
-                    break;
-                }
-                if (static_cast<char>(in[0]) ==
-                    static_cast<char>(protocol::frontend_tag::terminate)) {
-                    terminate = true;
-                    break;
-                }
-                if (!server_) {
-                    // The first message of a transaction: borrow a server for it. A header
-                    // with an impossible length is refused first, while no server is
-                    // linked and so the client can still be sent an ErrorResponse.
-                    if (!scanner_.header_ok(in)) {
-                        co_await fatal(sqlstate::protocol_violation, "invalid message length",
-                                       "the client sent a malformed or oversized message (see "
-                                       "max_packet_size)");
-                        co_return false;
-                    }
-                    // SHUTDOWN WAIT_FOR_SERVERS: transactions under way finish, no new one
-                    // starts (waiting would last as long as the longest of them).
-                    if (owner_.shutting_down() == shutdown_mode::wait_for_servers) {
-                        co_await fatal(sqlstate::admin_shutdown, "server shutting down",
-                                       "the pooler is stopping; connect again in a moment (to "
-                                       "the new process, after a restart)");
-                        co_return false;
-                    }
-                    // The wait is inlined, not a nested coroutine, so that queueing for
-                    // a server allocates no coroutine frame.
-                    if (!try_acquire()) {
-                        error_code ec;
-                        co_await wait_timer_.async_wait(
-                            asio::redirect_error(net::use_awaitable, ec));
-                        if (auto w = end_wait(); w != wait_result::served) {
-                            co_await wait_failed(w);
-                            co_return false;
-                        }
-                    }
-                    // A server whose session parameters differ from what this client
-                    // expects (another client's SET, or this one's) is brought in line
-                    // first. Both sides keep only values off the pool's defaults, so mostly
-                    // there is nothing to compare.
-                    if (!parameters_.empty() || !server_->parameters().empty()) {
-                        std::uint32_t synced = 0;
-                        auto sql =
-                            relay::parameter_sync_query(owner_.tracked(), pool_->server_params(),
-                                                        parameters_, server_->parameters(), synced);
-                        if (!sql.empty()) {
-                            server_->start_parameter_sync(std::move(sql), synced);
-                            wait_timer_.expires_at(net::steady_timer::time_point::max());
-                            error_code ec;
-                            co_await wait_timer_.async_wait(
-                                asio::redirect_error(net::use_awaitable, ec));
-                            if (closed_ || !server_) {
-                                co_return false;  // the server side told the client why
-                            }
-                            if (!server_->sync_error().empty()) {
-                                co_await fatal(
-                                    server_->sync_sqlstate().empty()
-                                        ? sqlstate::protocol_violation
-                                        : std::string_view(server_->sync_sqlstate()),
-                                    fmt::format("invalid session parameter: {}",
-                                                server_->sync_error()),
-                                    "fix the parameter in the application's connection settings");
-                                co_return false;
-                            }
-                        }
-                    }
-                }
-            }
-            if (!server_) {
-                // Inside a message whose start went to a server that is gone: the release
-                // rule should make this impossible; never write through a null link.
-                log::error("C-{}: lost its server in the middle of a message; closing", id_);
+        auto stop =
+            relay_.scan(buf_, scanner_, server_ ? &server_->link() : nullptr, rewrite_context());
+        while (stop == relay::client_stop::need_server) {
+            // The first message of a transaction: borrow a server for it. A header with an
+            // impossible length is refused first, while no server is linked and so the
+            // client can still be sent an ErrorResponse.
+            if (!scanner_.header_ok(buf_.unparsed())) {
+                co_await fatal(sqlstate::protocol_violation, "invalid message length",
+                               "the client sent a malformed or oversized message (see "
+                               "max_packet_size)");
                 co_return false;
             }
-            auto r = scanner_.next(buf_.unparsed());
-            if (r.status == scan_status::need_more) {
-                break;
+            // SHUTDOWN WAIT_FOR_SERVERS: transactions under way finish, no new one starts
+            // (waiting would last as long as the longest of them).
+            if (owner_.shutting_down() == shutdown_mode::wait_for_servers) {
+                co_await fatal(sqlstate::admin_shutdown, "server shutting down",
+                               "the pooler is stopping; connect again in a moment (to the new "
+                               "process, after a restart)");
+                co_return false;
             }
-            if (r.status == scan_status::bad_length) {
+            // The wait is inlined, not a nested coroutine, so that queueing for a server
+            // allocates no coroutine frame.
+            if (!try_acquire()) {
+                error_code ec;
+                co_await wait_timer_.async_wait(asio::redirect_error(net::use_awaitable, ec));
+                if (auto w = end_wait(); w != wait_result::served) {
+                    co_await wait_failed(w);
+                    co_return false;
+                }
+            }
+            // A server whose session parameters differ from what this client expects
+            // (another client's SET, or this one's) is brought in line first. Both sides
+            // keep only values off the pool's defaults, so mostly there is nothing to
+            // compare.
+            if (!parameters_.empty() || !server_->parameters().empty()) {
+                std::uint32_t synced = 0;
+                auto sql = relay::parameter_sync_query(owner_.tracked(), pool_->server_params(),
+                                                       parameters_, server_->parameters(), synced);
+                if (!sql.empty()) {
+                    server_->start_parameter_sync(std::move(sql), synced);
+                    wait_timer_.expires_at(net::steady_timer::time_point::max());
+                    error_code ec;
+                    co_await wait_timer_.async_wait(asio::redirect_error(net::use_awaitable, ec));
+                    if (closed_ || !server_) {
+                        co_return false;  // the server side told the client why
+                    }
+                    if (!server_->sync_error().empty()) {
+                        const std::string_view state = server_->sync_sqlstate().empty()
+                                                           ? sqlstate::protocol_violation
+                                                           : server_->sync_sqlstate();
+                        co_await fatal(
+                            state,
+                            fmt::format("invalid session parameter: {}", server_->sync_error()),
+                            "fix the parameter in the application's connection "
+                            "settings");
+                        co_return false;
+                    }
+                }
+            }
+            stop = relay_.scan(buf_, scanner_, &server_->link(), rewrite_context());
+        }
+        switch (stop) {
+            case relay::client_stop::lost_server:
+                log::error("C-{}: lost its server in the middle of a message; closing", id_);
+                co_return false;
+            case relay::client_stop::bad_length:
                 // Linked: the server side may be writing to the client at this moment, so no
                 // ErrorResponse can be slipped in. The bad bytes are never forwarded.
                 log::warning("C-{}: invalid message length from client; closing", id_);
                 close_reason_ = "invalid message length";
                 co_return false;
-            }
-            if (r.status == scan_status::message) {
-                server_->on_client_message(r.tag);
-            }
-            // A Query longer than the buffer is no DEALLOCATE: it goes as it is, unread (and
-            // so unchecked for the reserved prefix: buffering it whole would let one client
-            // hold max_packet_size of memory).
-            if (rewriter_.gathering() ||
-                (server_->link().tracks_statements() && rewriter_.wants(r))) {
-                if (!rewriter_.take(r, buf_, scanner_.at_boundary(), server_->link(),
-                                    rewrite_context())) {
-                    const auto& why = rewriter_.refused();
-                    server_->close_for_client(why.sqlstate, why.message, why.hint);
-                    refused = true;
-                    break;
+            case relay::client_stop::refused: {
+                // The server side tells the client why and closes it; until then what the
+                // client sends is dropped.
+                const auto& why = relay_.refused();
+                server_->close_for_client(why.sqlstate, why.message, why.hint);
+                relay_.drop_all();
+                for (;;) {
+                    buf_.advance(buf_.unparsed().size());
+                    buf_.mark_sent();
+                    error_code ec;
+                    auto space = buf_.free_space();
+                    auto n = co_await socket_.async_read_some(
+                        asio::buffer(space.data(), space.size()),
+                        asio::redirect_error(net::use_awaitable, ec));
+                    if (ec || n == 0 || closed_) {
+                        co_return false;
+                    }
+                    buf_.commit(n);
                 }
-                continue;
             }
-            buf_.advance(r.consumed());
+            default:
+                break;
         }
-        if (refused) {
-            // The server side tells the client why and closes it; until then what the
-            // client sends is dropped.
-            rewriter_.drop_all();
-            for (;;) {
-                buf_.advance(buf_.unparsed().size());
-                buf_.mark_sent();
+        if (server_) {
+            const protocol::bytes_view data = relay_.output(buf_, server_->link());
+            if (!data.empty()) {
                 error_code ec;
-                auto space = buf_.free_space();
-                auto n =
-                    co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                     asio::redirect_error(net::use_awaitable, ec));
-                if (ec || n == 0 || closed_) {
-                    co_return false;
+                const auto done = net::write_now(server_->socket(), data, ec);
+                if (!ec && done < data.size()) {
+                    co_await asio::async_write(server_->socket(),
+                                               asio::buffer(data.data() + done, data.size() - done),
+                                               asio::redirect_error(net::use_awaitable, ec));
                 }
-                buf_.commit(n);
+                if (ec || closed_) {
+                    co_return false;  // the server side reports the loss to the client
+                }
+                relay_.sent(buf_, server_->link(), scanner_.at_boundary());
+                server_->release_if_done();
             }
         }
-        auto& out = rewriter_.out();
-        if (!out.empty()) {
-            // Rewritten statement messages: what is scanned after them goes along, in order.
-            rewriter_.take_pending(buf_);
-        }
-        if (rewriter_.gathering()) {
-            server_->link().set_client_busy(true);  // inside a message gathered whole
-        }
-        protocol::bytes_view data = out.empty() ? buf_.to_send() : protocol::bytes_view(out);
-        if (!data.empty()) {
-            // While bytes are on their way, or a message is only partly sent, the server
-            // must not go to another client even if it has answered everything so far.
-            server_->link().set_client_busy(true);
-            error_code ec;
-            const auto done = net::write_now(server_->socket(), data, ec);
-            if (!ec && done < data.size()) {
-                co_await asio::async_write(server_->socket(),
-                                           asio::buffer(data.data() + done, data.size() - done),
-                                           asio::redirect_error(net::use_awaitable, ec));
-            }
-            buf_.mark_sent();
-            out.clear();
-            if (ec || closed_) {
-                co_return false;  // the server side reports the loss to the client
-            }
-            server_->link().set_client_busy(!scanner_.at_boundary());
-            server_->release_if_done();
-        }
+        const bool terminate = stop == relay::client_stop::terminate;
         if (terminate || closed_) {
             co_return false;
         }

@@ -9,6 +9,7 @@
 #include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
+#include <sabakan/relay/scanners.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -31,11 +32,6 @@ using protocol::backend_tag;
 using protocol::scan_status;
 
 namespace {
-
-// Messages the server side must see whole: ReadyForQuery for the release rule,
-// CommandComplete for DISCARD ALL (which drops prepared statements), and the login-phase
-// messages.
-constexpr protocol::tag_set server_whole_tags{'Z', 'C', 'R', 'E', 'S', 'K', 'N', 'v'};
 
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
@@ -72,7 +68,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool)
       pool_(pool),
       socket_(owner.io()),
       buf_(buffer_size(owner.settings())),
-      scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
+      scanner_(relay::server_scanner(buf_.capacity())),
       link_(owner.tracked()),
       id_(owner.next_connection_id()),
       connect_time_(std::time(nullptr)) {
@@ -85,7 +81,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool, moving_s
       socket_(owner.io()),
       endpoint_(from.endpoint),
       buf_(buffer_size(owner.settings())),
-      scanner_(server_whole_tags, buf_.capacity(), 0x7fffffff),
+      scanner_(relay::server_scanner(buf_.capacity())),
       key_(from.key),
       link_(owner.tracked()),
       id_(from.id),
@@ -115,26 +111,6 @@ std::pair<std::string, int> server_connection::peer_address() const {
         a.second = pool_.target().port;
     }
     return a;
-}
-
-void server_connection::count_ready_for_query() noexcept {
-    auto& st = pool_.stats();
-    const std::int64_t now = stats::now_us();
-    ++st.query_count;
-    last_ready_us_ = now;
-    if (query_started_us_ != 0) {
-        st.query_time += static_cast<std::uint64_t>(now - query_started_us_);
-    }
-    // A pipeline's next query starts as soon as the previous one is answered.
-    query_started_us_ = link_.state().rfq_pending > 0 ? now : 0;
-    if (link_.state().status == 'I' && xact_started_us_ != 0) {
-        ++st.xact_count;
-        st.xact_time += static_cast<std::uint64_t>(now - xact_started_us_);
-        xact_started_us_ = 0;
-    }
-    if (query_started_us_ != 0 && xact_started_us_ == 0) {
-        xact_started_us_ = now;  // the next pipelined query opens the next transaction
-    }
 }
 
 server_connection::~server_connection() = default;
@@ -215,13 +191,11 @@ void server_connection::attach(std::shared_ptr<client_session> c) {
                  pool_.settings().mode != config::pool_mode::session &&
                      owner_.settings().max_prepared_statements > 0);
     request_time_ = std::time(nullptr);
-    query_started_us_ = 0;
-    xact_started_us_ = 0;
 }
 
 void server_connection::detach() {
     if (client_) {
-        client_->note_idle_since(last_ready_us_);
+        client_->note_idle_since(link_.times().last_ready_us);
         client_->detach_server();
         client_.reset();
     }
@@ -839,28 +813,16 @@ net::awaitable<void> server_connection::forward() {
         }
         pool_.stats().server_bytes += n;
 
-        for (;;) {
-            auto r = scanner_.next(buf_.unparsed());
-            if (r.status == scan_status::need_more) {
-                break;
-            }
-            if (r.status == scan_status::bad_length) {
+        switch (link_.scan(buf_, scanner_, pool_.settings().mode, pool_.stats())) {
+            case relay::server_stop::bad_length:
                 close("server sent a message with a bad length");
                 co_return;
-            }
-            buf_.advance(r.consumed());
-            const auto verdict = link_.on_server_message(r, buf_, pool_.settings().mode);
-            if (verdict == relay::server_verdict::pass) {
-                continue;
-            }
-            count_ready_for_query();
-            if (verdict == relay::server_verdict::refuse_transaction) {
+            case relay::server_stop::refuse_transaction:
                 close("transaction blocks not allowed in statement pooling mode");
                 co_return;
-            }
-            if (verdict == relay::server_verdict::free) {
-                break;  // the server is free; anything after this belongs to no client
-            }
+            case relay::server_stop::need_more:
+            case relay::server_stop::free:
+                break;
         }
 
         if (!buf_.to_send().empty()) {

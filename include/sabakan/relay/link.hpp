@@ -12,6 +12,7 @@
 #include <sabakan/relay/prepared_statements.hpp>
 #include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/relay/session_params.hpp>
+#include <sabakan/stats/counters.hpp>
 
 #include <cstdint>
 #include <vector>
@@ -26,6 +27,23 @@ enum class server_verdict : std::uint8_t {
             // transaction (transaction and statement mode): stop scanning, anything after
             // it belongs to no client
     refuse_transaction,  // statement mode, and the client opened a transaction block
+};
+
+/// When the running query and the open transaction began (steady-clock µs, 0: none):
+/// for the statistics and the sweep's query and transaction timeouts.
+struct link_times {
+    std::int64_t query_started_us = 0;
+    std::int64_t xact_started_us = 0;
+    std::int64_t last_ready_us = 0;  // the last ReadyForQuery (kept across clients)
+};
+
+/// Why link::scan() stopped.
+enum class server_stop : std::uint8_t {
+    need_more,           // everything received is scanned: forward it, then read on
+    free,                // the server is free after a ReadyForQuery; anything after it in
+                         // the buffer belongs to no client
+    refuse_transaction,  // statement mode, and the client opened a transaction block
+    bad_length,          // a length word out of range: the stream is out of sync
 };
 
 /// The side of a client the link updates as the server answers it.
@@ -53,6 +71,12 @@ public:
     /// Accounts for one message the client side forwards. True when it is answered by a
     /// ReadyForQuery of its own (Query, Sync, FunctionCall): a new epoch starts.
     bool on_client_message(char tag) noexcept {
+        if (times_.query_started_us == 0) {
+            times_.query_started_us = stats::now_us();
+            if (times_.xact_started_us == 0) {
+                times_.xact_started_us = times_.query_started_us;
+            }
+        }
         const int pending = state_.rfq_pending;
         state_.on_client_message(tag);
         if (state_.rfq_pending == pending) {
@@ -61,6 +85,13 @@ public:
         replies_.note_sync_point();
         return true;
     }
+    link_times& times() noexcept { return times_; }
+    const link_times& times() const noexcept { return times_; }
+
+    /// Scans what the server sent, in `buf` from where the last call stopped, while linked:
+    /// each message through on_server_message(), each ReadyForQuery counted into `st`.
+    server_stop scan(recv_buffer& buf, protocol::frame_scanner& sc, config::pool_mode mode,
+                     stats::counters& st);
 
     /// A message from the server, scanned and advanced past in `buf`, while linked. Replies
     /// to statements sabakan renamed are dropped or retagged in `buf` as the reply tracker
@@ -87,6 +118,9 @@ public:
     const parameter_overrides& parameters() const noexcept { return parameters_; }
 
 private:
+    /// Statistics for a ReadyForQuery that on_server_message() reported (ready, free or
+    /// refuse_transaction) at steady-clock µs `now`: query and transaction counts and times.
+    void count_ready_for_query(stats::counters& st, std::int64_t now) noexcept;
     void on_statement_reply(std::size_t length, recv_buffer& buf);
     /// An entry whose request the server skipped or failed: the caches forget what it
     /// would have done.
@@ -97,6 +131,7 @@ private:
     const tracked_parameters* tracked_;
     client_view client_;
     link_state state_;
+    link_times times_;
     reply_tracker replies_;
     std::vector<std::uint64_t> drop_complete_in_;  // epochs, oldest first
     server_statements cache_;

@@ -8,6 +8,7 @@
 
 #include <sabakan/protocol/bytes.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
+#include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/relay/link.hpp>
 #include <sabakan/relay/prepared_statements.hpp>
 #include <sabakan/relay/recv_buffer.hpp>

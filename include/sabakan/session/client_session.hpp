@@ -9,9 +9,9 @@
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
+#include <sabakan/relay/client_relay.hpp>
 #include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/relay/session_params.hpp>
-#include <sabakan/relay/statement_rewriter.hpp>
 #include <sabakan/session/registry_hook.hpp>
 
 #include <cstdint>
@@ -56,8 +56,8 @@ public:
     std::pair<std::string, int> peer_address() const;
     const relay::recv_buffer& buffer() const noexcept { return buf_; }
     /// Its named prepared statements (transaction and statement mode).
-    relay::client_statements& statements() noexcept { return rewriter_.names(); }
-    const relay::client_statements& statements() const noexcept { return rewriter_.names(); }
+    relay::client_statements& statements() noexcept { return relay_.names(); }
+    const relay::client_statements& statements() const noexcept { return relay_.names(); }
     /// The session parameters it expects that may differ from its pool's defaults.
     relay::parameter_overrides& parameters() noexcept { return parameters_; }
     /// The linked server now has the parameters this client expects: forwarding goes on.
@@ -152,7 +152,7 @@ private:
     net::steady_timer wait_timer_;
     backend_pool* pool_ = nullptr;
     std::shared_ptr<server_connection> server_;
-    relay::statement_rewriter rewriter_;  // its statement names, and messages rewritten
+    relay::client_relay relay_;  // its statement names, and its messages on their way
     relay::parameter_overrides parameters_;
     bool woken_ = false;
     bool login_error_cached_ = false;  // refused on the spot in server_login_retry

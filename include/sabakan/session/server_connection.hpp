@@ -77,18 +77,6 @@ public:
     std::pair<std::string, int> peer_address() const;
     const relay::recv_buffer& buffer() const noexcept { return buf_; }
 
-    /// Accounts for one message the linked client forwards: the release rule's bookkeeping,
-    /// and the start of a query and of a transaction for the statistics.
-    void on_client_message(char tag) noexcept {
-        link_.on_client_message(tag);
-        if (query_started_us_ == 0) {
-            query_started_us_ = stats::now_us();
-            if (xact_started_us_ == 0) {
-                xact_started_us_ = query_started_us_;
-            }
-        }
-    }
-
     registry_hook registry_hook_;
 
     /// The statements prepared on it.
@@ -123,9 +111,9 @@ public:
     void close_for_client(std::string_view sqlstate, std::string_view reason,
                           std::string_view hint);
     // For the periodic sweep: steady-clock µs, 0 when none.
-    std::int64_t query_started_us() const noexcept { return query_started_us_; }
-    std::int64_t xact_started_us() const noexcept { return xact_started_us_; }
-    std::int64_t last_ready_us() const noexcept { return last_ready_us_; }
+    std::int64_t query_started_us() const noexcept { return link_.times().query_started_us; }
+    std::int64_t xact_started_us() const noexcept { return link_.times().xact_started_us; }
+    std::int64_t last_ready_us() const noexcept { return link_.times().last_ready_us; }
 
 private:
     net::awaitable<void> run();
@@ -152,8 +140,6 @@ private:
     /// Where the server is, for log lines: "host:port" or "unix:port".
     std::string server_address() const;
     void fail_login(std::string message, pool::login_failure why = pool::login_failure::refused);
-    /// Statistics for a ReadyForQuery from the server.
-    void count_ready_for_query() noexcept;
 
     pooler& owner_;
     backend_pool& pool_;
@@ -182,10 +168,7 @@ private:
     std::string close_reason_;
     std::time_t connect_time_ = 0;
     std::time_t request_time_ = 0;
-    std::int64_t query_started_us_ = 0;  // 0: no query running
-    std::int64_t xact_started_us_ = 0;   // 0: no transaction open
-    std::int64_t last_ready_us_ = 0;     // the last ReadyForQuery
-    std::string client_sqlstate_;        // set by close_for_client()
+    std::string client_sqlstate_;  // set by close_for_client()
     std::string client_hint_;
 };
 
