@@ -30,22 +30,20 @@
 enum state { NOT_STARTED, CONNECTING, QUERYING, IDLE, FAILED };
 
 struct client {
-    PGconn *pg;
+    PGconn* pg;
     enum state state;
-    short events; /* what the socket must become ready for: POLLIN or POLLOUT */
+    short events;   /* what the socket must become ready for: POLLIN or POLLOUT */
     int bad_result; /* the query came back with something other than rows */
 };
 
 static volatile sig_atomic_t stop_requested;
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
     (void)sig;
     stop_requested = 1;
 }
 
-static double now_seconds(void)
-{
+static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -54,10 +52,9 @@ static double now_seconds(void)
 static int failures;
 static int ok_count;
 
-static void fail(struct client *c, const char *what)
-{
+static void fail(struct client* c, const char* what) {
     if (failures == 0) {
-        const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
+        const char* msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
         fprintf(stderr, "idle_clients: %s: %s", what, msg && *msg ? msg : "(no message)\n");
     }
     failures++;
@@ -68,8 +65,7 @@ static void fail(struct client *c, const char *what)
     }
 }
 
-static void start(struct client *c, const char *conninfo)
-{
+static void start(struct client* c, const char* conninfo) {
     c->pg = PQconnectStart(conninfo);
     if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
         fail(c, "connect");
@@ -80,8 +76,7 @@ static void start(struct client *c, const char *conninfo)
 }
 
 /* Sends the one query; the connection is logged in and non-blocking from here on. */
-static void send_query(struct client *c)
-{
+static void send_query(struct client* c) {
     if (PQsetnonblocking(c->pg, 1) != 0 || !PQsendQuery(c->pg, "SELECT 1")) {
         fail(c, "send query");
         return;
@@ -95,22 +90,21 @@ static void send_query(struct client *c)
 }
 
 /* Moves one client along after its socket became ready. */
-static void step(struct client *c)
-{
+static void step(struct client* c) {
     if (c->state == CONNECTING) {
         switch (PQconnectPoll(c->pg)) {
-        case PGRES_POLLING_READING:
-            c->events = POLLIN;
-            return;
-        case PGRES_POLLING_WRITING:
-            c->events = POLLOUT;
-            return;
-        case PGRES_POLLING_OK:
-            send_query(c);
-            return;
-        default:
-            fail(c, "login");
-            return;
+            case PGRES_POLLING_READING:
+                c->events = POLLIN;
+                return;
+            case PGRES_POLLING_WRITING:
+                c->events = POLLOUT;
+                return;
+            case PGRES_POLLING_OK:
+                send_query(c);
+                return;
+            default:
+                fail(c, "login");
+                return;
         }
     }
     /* QUERYING */
@@ -127,7 +121,7 @@ static void step(struct client *c)
         return;
     }
     while (!PQisBusy(c->pg)) {
-        PGresult *res = PQgetResult(c->pg);
+        PGresult* res = PQgetResult(c->pg);
         if (res == NULL) {
             if (c->bad_result) {
                 fail(c, "query result");
@@ -143,13 +137,12 @@ static void step(struct client *c)
     }
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char** argv) {
     if (argc < 3 || argc > 4) {
         fprintf(stderr, "usage: %s CONNINFO COUNT [IN_FLIGHT]\n", argv[0]);
         return 2;
     }
-    const char *conninfo = argv[1];
+    const char* conninfo = argv[1];
     int count = atoi(argv[2]);
     int in_flight = argc > 3 ? atoi(argv[3]) : 64;
     if (count <= 0 || in_flight <= 0) {
@@ -173,9 +166,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct client *clients = calloc((size_t)count, sizeof *clients);
-    int *active = malloc((size_t)in_flight * sizeof *active);
-    struct pollfd *fds = malloc((size_t)in_flight * sizeof *fds);
+    struct client* clients = calloc((size_t)count, sizeof *clients);
+    int* active = malloc((size_t)in_flight * sizeof *active);
+    struct pollfd* fds = malloc((size_t)in_flight * sizeof *fds);
     if (!clients || !active || !fds) {
         fprintf(stderr, "idle_clients: out of memory\n");
         return 1;
@@ -185,7 +178,7 @@ int main(int argc, char **argv)
     int next = 0, n_active = 0;
     while ((next < count || n_active > 0) && !stop_requested) {
         while (n_active < in_flight && next < count) {
-            struct client *c = &clients[next];
+            struct client* c = &clients[next];
             start(c, conninfo);
             if (c->state == CONNECTING)
                 active[n_active++] = next;
@@ -194,7 +187,7 @@ int main(int argc, char **argv)
         if (n_active <= 0)
             continue;
         for (int i = 0; i < n_active; i++) {
-            struct client *c = &clients[active[i]];
+            struct client* c = &clients[active[i]];
             fds[i].fd = PQsocket(c->pg); /* may change while libpq tries addresses */
             fds[i].events = c->events;
             fds[i].revents = 0;
@@ -210,7 +203,7 @@ int main(int argc, char **argv)
         for (int i = n_active - 1; i >= 0; i--) {
             if (fds[i].revents == 0)
                 continue;
-            struct client *c = &clients[active[i]];
+            struct client* c = &clients[active[i]];
             step(c);
             if (c->state == IDLE || c->state == FAILED)
                 active[i] = active[--n_active];

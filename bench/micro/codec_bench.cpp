@@ -4,13 +4,13 @@
 // an error takes (decode_startup, building an ErrorResponse).
 #include "alloc_counter.hpp"
 
-#include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/result_set.hpp>
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/relay/link_state.hpp>
+#include <sabakan/relay/recv_buffer.hpp>
 
 #include <benchmark/benchmark.h>
 
