@@ -410,6 +410,7 @@ net::awaitable<bool> client_session::run_session() {
         co_await no_such_database();
         co_return false;
     }
+    user_limits_ = owner_.user_limits_for(user_);
     pool_->client_joined();  // counted while it waits for its first server, too
     joined_pool_ = true;
     if (!co_await welcome()) {

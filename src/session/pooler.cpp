@@ -393,15 +393,19 @@ bool pooler::make_room(const std::string& database, const std::string& user, boo
     return false;
 }
 
-std::int64_t pooler::client_timeout(const client_session& c,
-                                    std::optional<config::duration> config::user_entry::*field,
-                                    std::int64_t pool_value) const {
+pool::user_limits pooler::user_limits_for(std::string_view user) const {
     // Client-side timeouts follow the user the client logged in as, even when a forced
     // user= makes its pool another user's.
-    if (const auto* u = cfg_->find_user(c.user()); u != nullptr && (u->*field)) {
-        return static_cast<std::int64_t>((u->*field)->count());
+    pool::user_limits out;
+    if (const auto* u = cfg_->find_user(user)) {
+        if (u->query_wait_timeout) {
+            out.query_wait_timeout = static_cast<std::int64_t>(u->query_wait_timeout->count());
+        }
+        if (u->client_idle_timeout) {
+            out.client_idle_timeout = static_cast<std::int64_t>(u->client_idle_timeout->count());
+        }
     }
-    return pool_value;
+    return out;
 }
 
 server_target pooler::target_for(const config::database_entry& db, std::string_view database,
@@ -495,6 +499,9 @@ void pooler::reload(std::shared_ptr<const config::config> cfg,
         while (auto* slot = p->pop_surplus_idle()) {
             static_cast<server_connection*>(slot)->close("pool_size lowered");
         }
+    }
+    for (auto& c : clients_) {
+        c.set_user_limits(user_limits_for(c.user()));
     }
 }
 
@@ -839,7 +846,6 @@ constexpr std::int64_t park_after_us = 1'000'000;
 constexpr int clients_for_purge = 64;
 
 void pooler::on_janitor() {
-    namespace sqlstate = protocol::sqlstate;
     const std::int64_t now = stats::now_us();
     // Memory that parked or departed clients gave back goes back to the system (a burst of
     // disconnects would otherwise leave the RSS at its peak).
@@ -876,45 +882,24 @@ void pooler::on_janitor() {
         if (!c.logged_in() || p == nullptr || c.wait_ending()) {
             continue;  // not pooled yet, or woken and about to report why it got no server
         }
-        const pool::pool_settings& ps = p->settings();
-        if (server_connection* s = c.server()) {
-            const std::int64_t query = s->query_started_us();
-            const std::int64_t xact = s->xact_started_us();
-            if (ps.query_timeout > 0 && query != 0 && now - query >= ps.query_timeout) {
-                s->close_for_client(sqlstate::query_canceled, "query_timeout",
-                                    "the query ran longer than query_timeout; make it faster "
-                                    "or raise query_timeout in the pooler's config");
-            } else if (ps.transaction_timeout > 0 && xact != 0 &&
-                       now - xact >= ps.transaction_timeout) {
-                s->close_for_client(sqlstate::transaction_timeout, "transaction timeout",
-                                    "the transaction stayed open longer than "
-                                    "transaction_timeout; commit sooner or raise it");
-            } else if (ps.idle_transaction_timeout > 0 && query == 0 &&
-                       s->link().state().status != 'I' && s->last_ready_us() != 0 &&
-                       now - s->last_ready_us() >= ps.idle_transaction_timeout) {
-                s->close_for_client(sqlstate::idle_in_transaction_timeout,
-                                    "idle transaction timeout",
-                                    "the transaction was left open and idle longer than "
-                                    "idle_transaction_timeout; commit or roll back sooner");
-            }
+        pool::client_clock clock;
+        if (const server_connection* s = c.server()) {
+            clock.at = pool::client_clock::place::linked;
+            clock.query_started_us = s->query_started_us();
+            clock.xact_started_us = s->xact_started_us();
+            clock.last_ready_us = s->last_ready_us();
+            clock.in_transaction = s->link().state().status != 'I';
         } else if (c.waiting()) {
-            // query_timeout counts from the query's arrival, queueing included.
-            const std::int64_t wait_limit =
-                client_timeout(c, &config::user_entry::query_wait_timeout, ps.query_wait_timeout);
-            if (ps.query_timeout > 0 && now - c.wait_started_us >= ps.query_timeout) {
-                c.end_with_error(sqlstate::query_canceled, "query_timeout",
-                                 "the query waited for a server longer than query_timeout; "
-                                 "raise pool_size or query_timeout");
-            } else if (wait_limit > 0 && now - c.wait_started_us >= wait_limit) {
-                c.wait_timed_out();
-            }
-        } else if (const std::int64_t idle = client_timeout(
-                       c, &config::user_entry::client_idle_timeout, ps.client_idle_timeout);
-                   idle > 0 && now - c.idle_since_us() >= idle) {
-            c.end_with_error(sqlstate::idle_session_timeout, "client_idle_timeout",
-                             "the connection was idle longer than client_idle_timeout; "
-                             "reconnect (or raise client_idle_timeout)");
-        } else if (now - c.idle_since_us() >= park_after_us && !c.parked()) {
+            clock.at = pool::client_clock::place::waiting;
+            clock.wait_started_us = c.wait_started_us;
+        } else {
+            clock.idle_since_us = c.idle_since_us();
+        }
+        const auto timeout = pool::due(pool::limits_of(p->settings(), c.user_limits()), clock, now);
+        if (timeout) {
+            enforce(c, *timeout);
+        } else if (clock.at == pool::client_clock::place::idle &&
+                   now - c.idle_since_us() >= park_after_us && !c.parked()) {
             c.park();
             ++parked;
         }
@@ -922,6 +907,42 @@ void pooler::on_janitor() {
     // The parked clients free their memory when their tasks next run, after this sweep;
     // the next sweep hands it back to the system.
     purge_due_ = parked > 0;
+}
+
+void pooler::enforce(client_session& c, pool::client_timeout t) {
+    namespace sqlstate = protocol::sqlstate;
+    using enum pool::client_timeout;
+    switch (t) {
+        case query:
+            c.server()->close_for_client(sqlstate::query_canceled, "query_timeout",
+                                         "the query ran longer than query_timeout; make it "
+                                         "faster or raise query_timeout in the pooler's config");
+            break;
+        case transaction:
+            c.server()->close_for_client(sqlstate::transaction_timeout, "transaction timeout",
+                                         "the transaction stayed open longer than "
+                                         "transaction_timeout; commit sooner or raise it");
+            break;
+        case idle_transaction:
+            c.server()->close_for_client(sqlstate::idle_in_transaction_timeout,
+                                         "idle transaction timeout",
+                                         "the transaction was left open and idle longer than "
+                                         "idle_transaction_timeout; commit or roll back sooner");
+            break;
+        case query_queued:
+            c.end_with_error(sqlstate::query_canceled, "query_timeout",
+                             "the query waited for a server longer than query_timeout; "
+                             "raise pool_size or query_timeout");
+            break;
+        case query_wait:
+            c.wait_timed_out();
+            break;
+        case client_idle:
+            c.end_with_error(sqlstate::idle_session_timeout, "client_idle_timeout",
+                             "the connection was idle longer than client_idle_timeout; "
+                             "reconnect (or raise client_idle_timeout)");
+            break;
+    }
 }
 
 void pooler::on_stats_period() {

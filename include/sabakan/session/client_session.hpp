@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sabakan/net/asio.hpp>
+#include <sabakan/pool/client_timeouts.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/message_writer.hpp>
@@ -93,6 +94,9 @@ public:
     /// clients idle a while: parking on every transaction would cost a new coroutine each.
     void park() noexcept;
     bool parked() const noexcept { return parked_; }
+    /// The [users] timeouts of the user it logged in as (pooler::user_limits_for).
+    const pool::user_limits& user_limits() const noexcept { return user_limits_; }
+    void set_user_limits(const pool::user_limits& l) noexcept { user_limits_ = l; }
     /// The time (steady µs) its last transaction ended, for client_idle_timeout.
     void note_idle_since(std::int64_t us) noexcept { idle_since_us_ = us; }
     std::int64_t idle_since_us() const noexcept { return idle_since_us_; }
@@ -177,6 +181,7 @@ private:
     std::time_t request_time_ = 0;
     std::string application_name_;
     std::int64_t idle_since_us_ = 0;
+    pool::user_limits user_limits_;
     protocol::cancel_key key_;
     std::uint64_t id_;
     std::string user_;

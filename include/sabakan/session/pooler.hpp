@@ -10,6 +10,7 @@
 #include <sabakan/config/config.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/asio.hpp>
+#include <sabakan/pool/client_timeouts.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/message_writer.hpp>
 #include <sabakan/protocol/startup.hpp>
@@ -223,11 +224,11 @@ public:
     void check_server(pool::server_slot& s) override;
     void hand_over(pool::server_slot& s, int worker) override;
     void ask_for_server(pool::server_pool& p, int worker) override;
-    /// A client-side timeout (query_wait_timeout, client_idle_timeout) for `c`, µs: its
-    /// login user's [users] value when set, else `pool_value` (database or global).
-    std::int64_t client_timeout(const client_session& c,
-                                std::optional<config::duration> config::user_entry::*field,
-                                std::int64_t pool_value) const;
+    /// The [users] limits of a client that logged in as `user`, µs (client_session keeps
+    /// them; RELOAD refreshes every client's).
+    pool::user_limits user_limits_for(std::string_view user) const;
+    /// Acts on a client-side timeout the sweep found due for `c`.
+    void enforce(client_session& c, pool::client_timeout t);
     /// Whether any pool or [users] entry sets client_idle_timeout.
     bool client_idle_timeout_set() const noexcept;
 
