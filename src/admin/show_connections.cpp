@@ -316,7 +316,7 @@ void show_fds(pooler& p, byte_buffer& out) {
             }
             auto [addr, port] = c.peer_address();
             data_row_writer row{out};
-            row.number(const_cast<client_session&>(c).socket().native_handle());
+            row.number(const_cast<client_session&>(c).transport().native_handle());
             row.text("client");
             row.text(c.user());
             row.text(c.database());
@@ -324,7 +324,7 @@ void show_fds(pooler& p, byte_buffer& out) {
             row.number(port);
             row.number(0);
             row.number(c.server() != nullptr
-                           ? const_cast<server_connection*>(c.server())->socket().native_handle()
+                           ? const_cast<server_connection*>(c.server())->transport().native_handle()
                            : 0);
             nulls(row, 7);  // no session state is handed over; passwords never leave
             row.finish();
@@ -338,7 +338,7 @@ void show_fds(pooler& p, byte_buffer& out) {
             auto& sc = const_cast<server_connection&>(s);
             auto [addr, port] = s.peer_address();
             data_row_writer row{out};
-            row.number(sc.socket().native_handle());
+            row.number(sc.transport().native_handle());
             row.text("server");
             row.text(sc.pool().user());
             row.text(sc.pool().database());
@@ -348,7 +348,7 @@ void show_fds(pooler& p, byte_buffer& out) {
                 (static_cast<std::uint64_t>(static_cast<std::uint32_t>(s.backend_key().pid))
                  << 32) |
                 static_cast<std::uint32_t>(s.backend_key().secret)));
-            row.number(s.client() != nullptr ? s.client()->socket().native_handle() : 0);
+            row.number(s.client() != nullptr ? s.client()->transport().native_handle() : 0);
             nulls(row, 7);
             row.finish();
         }

@@ -25,20 +25,19 @@ bool client_session::hung_up() const {
     if (closed_) {
         return true;
     }
-    char byte = 0;
-    auto fd = const_cast<net::stream_socket&>(socket_).native_handle();
-    ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    std::byte byte{};
+    const int n = transport_.peek(byte);
     if (n > 0) {
         // A Terminate waiting to be read is a hang-up too (libpq sends one when it closes).
-        return byte == static_cast<char>(protocol::frontend_tag::terminate);
+        return static_cast<protocol::frontend_tag>(byte) == protocol::frontend_tag::terminate;
     }
-    return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    return n != -1;
 }
 
 bool client_session::peer_is_own_user() const {
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(const_cast<net::stream_socket&>(socket_).native_handle(), SOL_SOCKET,
+    if (::getsockopt(const_cast<net::transport&>(transport_).native_handle(), SOL_SOCKET,
                      SO_PEERCRED, &cred, &len) != 0) {
         return false;
     }
@@ -96,8 +95,8 @@ net::awaitable<void> client_session::serve_console() {
         if (r.status == scan_status::need_more) {
             error_code ec;
             auto space = buf_.free_space();
-            auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                      asio::redirect_error(net::use_awaitable, ec));
+            auto n = co_await transport_.async_read_some(
+                space, asio::redirect_error(net::use_awaitable, ec));
             if (ec || n == 0 || closed_) {
                 co_return;
             }

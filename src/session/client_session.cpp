@@ -6,7 +6,7 @@
 #include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
-#include <sabakan/net/write_now.hpp>
+#include <sabakan/net/transport.hpp>
 #include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
@@ -98,7 +98,7 @@ std::string describe_peer(const net::stream_socket& s, bool is_unix) {
 
 client_session::client_session(pooler& owner, net::stream_socket socket, bool is_unix)
     : owner_(owner),
-      socket_(std::move(socket)),
+      transport_(std::move(socket)),
       buf_(buffer_size(owner.settings())),
       scanner_(relay::client_scanner(buf_.capacity(),
                                      static_cast<std::uint32_t>(owner.settings().max_packet_size))),
@@ -107,7 +107,7 @@ client_session::client_session(pooler& owner, net::stream_socket socket, bool is
       connect_time_(std::time(nullptr)),
       request_time_(connect_time_),
       id_(owner.next_connection_id()) {
-    peer_ = describe_peer(socket_, is_unix_);
+    peer_ = describe_peer(transport_.socket(), is_unix_);
     // TCP listeners close when a shutdown begins, so a TCP client made now was accepted
     // before; only the unix socket (kept for admins) takes new clients then.
     came_during_shutdown_ = is_unix_ && owner.shutting_down() != shutdown_mode::none;
@@ -118,14 +118,14 @@ std::pair<std::string, int> client_session::local_address() const {
     if (is_unix_) {
         return {"unix", owner_.settings().listen_port};
     }
-    return detail::local_end(socket_);
+    return detail::local_end(transport_.socket());
 }
 
 std::pair<std::string, int> client_session::peer_address() const {
     if (is_unix_) {
         return {"unix", owner_.settings().listen_port};
     }
-    return detail::remote_end(socket_);
+    return detail::remote_end(transport_.socket());
 }
 
 void client_session::kill(std::string_view reason) {
@@ -149,8 +149,7 @@ void client_session::abort(std::string_view reason) {
     close_reason_ = std::string(reason);
     closed_ = true;
     wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees closed_
-    error_code ec;
-    socket_.close(ec);
+    transport_.close();
 }
 
 client_session::~client_session() = default;
@@ -221,8 +220,7 @@ void client_session::end_with_error(std::string_view state, std::string_view mes
     if (sending_) {
         // Its own write is in flight (a login answer): a second one must not interleave,
         // so it only closes.
-        error_code ec;
-        socket_.close(ec);
+        transport_.close();
         return;
     }
     asio::co_spawn(
@@ -232,8 +230,7 @@ void client_session::end_with_error(std::string_view state, std::string_view mes
             protocol::byte_buffer out;
             protocol::append_error(out, "FATAL", state, text, hint);
             co_await self->send(out);
-            error_code ec;
-            self->socket_.close(ec);
+            self->transport_.close();
         },
         asio::detached);
 }
@@ -241,8 +238,7 @@ void client_session::end_with_error(std::string_view state, std::string_view mes
 net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
     error_code ec;
     sending_ = true;
-    co_await asio::async_write(socket_, asio::buffer(out),
-                               asio::redirect_error(net::use_awaitable, ec));
+    co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
     sending_ = false;
     if (ec) {
         closed_ = true;
@@ -292,8 +288,7 @@ void client_session::park() noexcept {
     if (reading_ && !parking_ && !closed_ && !server_ && !sending_ && buf_.empty() &&
         scanner_.at_boundary()) {
         parking_ = true;
-        error_code ec;
-        socket_.cancel(ec);  // the read ends with operation_aborted; forward() returns
+        transport_.cancel();  // the read ends with operation_aborted; forward() returns
     }
 }
 
@@ -302,8 +297,8 @@ void client_session::after_forward(bool parked) {
         parked_ = true;
         owner_.client_parked(*this);
         buf_.release();
-        socket_.async_wait(net::stream_socket::wait_read,
-                           [self = shared_from_this()](const error_code& ec) { self->unpark(ec); });
+        transport_.async_wait_readable(
+            [self = shared_from_this()](const error_code& ec) { self->unpark(ec); });
         return;
     }
     finish();  // always: the cancel-key registry and the pool must forget this client
@@ -333,8 +328,7 @@ void client_session::arm_login_timer() {
         if (!ec && self && !self->logged_in_) {
             self->close_reason_ = "client_login_timeout";
             self->closed_ = true;
-            error_code ignored;
-            self->socket_.close(ignored);
+            self->transport_.close();
         }
     });
 }
@@ -352,10 +346,10 @@ net::awaitable<bool> client_session::run_session() {
         if (sp.kind == protocol::startup_kind::ssl_request ||
             sp.kind == protocol::startup_kind::gssenc_request) {
             // No TLS or GSS encryption yet: 'N' tells the client to go on in plain text.
-            std::array<char, 1> no{'N'};
+            static constexpr std::byte no[] = {std::byte{'N'}};
             error_code ec;
-            co_await asio::async_write(socket_, asio::buffer(no),
-                                       asio::redirect_error(net::use_awaitable, ec));
+            co_await transport_.async_write(protocol::bytes_view(no),
+                                            asio::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 co_return false;
             }
@@ -463,8 +457,8 @@ net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp,
         }
         error_code ec;
         auto space = buf_.free_space();
-        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(net::use_awaitable, ec));
+        auto n = co_await transport_.async_read_some(space,
+                                                     asio::redirect_error(net::use_awaitable, ec));
         if (ec || n == 0) {
             co_return false;
         }
@@ -595,8 +589,8 @@ net::awaitable<bool> client_session::read_password(std::string& out, bool is_cst
         }
         error_code ec;
         auto space = buf_.free_space();
-        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(net::use_awaitable, ec));
+        auto n = co_await transport_.async_read_some(space,
+                                                     asio::redirect_error(net::use_awaitable, ec));
         if (ec || n == 0) {
             co_return false;
         }
@@ -896,18 +890,13 @@ bool client_session::left_while_waiting() {
         if (space.empty()) {
             return false;
         }
-        ssize_t n = ::recv(socket_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+        bool broken = false;
+        const auto n = transport_.read_now(space, broken);
         if (n > 0) {
             buf_.commit(static_cast<std::size_t>(n));
             continue;
         }
-        if (n == 0) {
-            return true;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        return errno != EAGAIN && errno != EWOULDBLOCK;
+        return n == 0 || broken;
     }
 }
 
@@ -995,9 +984,8 @@ net::awaitable<bool> client_session::forward() {
                     buf_.mark_sent();
                     error_code ec;
                     auto space = buf_.free_space();
-                    auto n = co_await socket_.async_read_some(
-                        asio::buffer(space.data(), space.size()),
-                        asio::redirect_error(net::use_awaitable, ec));
+                    auto n = co_await transport_.async_read_some(
+                        space, asio::redirect_error(net::use_awaitable, ec));
                     if (ec || n == 0 || closed_) {
                         co_return false;
                     }
@@ -1011,11 +999,11 @@ net::awaitable<bool> client_session::forward() {
             const protocol::bytes_view data = relay_.output(buf_, server_->link());
             if (!data.empty()) {
                 error_code ec;
-                const auto done = net::write_now(server_->socket(), data, ec);
+                auto& to = server_->transport();
+                const auto done = to.write_now(data, ec);
                 if (!ec && done < data.size()) {
-                    co_await asio::async_write(server_->socket(),
-                                               asio::buffer(data.data() + done, data.size() - done),
-                                               asio::redirect_error(net::use_awaitable, ec));
+                    co_await to.async_write(data.subspan(done),
+                                            asio::redirect_error(net::use_awaitable, ec));
                 }
                 if (ec || closed_) {
                     co_return false;  // the server side reports the loss to the client
@@ -1034,8 +1022,8 @@ net::awaitable<bool> client_session::forward() {
         error_code ec;
         auto space = buf_.free_space();
         reading_ = true;
-        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(net::use_awaitable, ec));
+        auto n = co_await transport_.async_read_some(space,
+                                                     asio::redirect_error(net::use_awaitable, ec));
         reading_ = false;
         if (parking_) {
             parking_ = false;
@@ -1157,8 +1145,7 @@ void client_session::finish() {
                   peer_, close_reason_.empty() ? "client close request" : close_reason_);
     }
     closed_ = true;
-    error_code ec;
-    socket_.close(ec);
+    transport_.close();
 }
 
 }  // namespace sabakan::session

@@ -5,7 +5,7 @@
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/tcp_options.hpp>
-#include <sabakan/net/write_now.hpp>
+#include <sabakan/net/transport.hpp>
 #include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
@@ -66,7 +66,7 @@ void log_task_failure(std::exception_ptr e) {
 server_connection::server_connection(pooler& owner, backend_pool& pool)
     : owner_(owner),
       pool_(pool),
-      socket_(owner.io()),
+      transport_(owner.io()),
       buf_(buffer_size(owner.settings())),
       scanner_(relay::server_scanner(buf_.capacity())),
       link_(owner.tracked()),
@@ -78,7 +78,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool)
 server_connection::server_connection(pooler& owner, backend_pool& pool, moving_server&& from)
     : owner_(owner),
       pool_(pool),
-      socket_(owner.io()),
+      transport_(owner.io()),
       endpoint_(from.endpoint),
       buf_(buffer_size(owner.settings())),
       scanner_(relay::server_scanner(buf_.capacity())),
@@ -93,7 +93,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool, moving_s
     }
     link_.parameters() = std::move(from.parameters);
     error_code ec;
-    socket_.assign(endpoint_.protocol(), from.fd, ec);
+    transport_.socket().assign(endpoint_.protocol(), from.fd, ec);
     if (ec) {
         ::close(from.fd);
         closed_ = true;
@@ -102,7 +102,7 @@ server_connection::server_connection(pooler& owner, backend_pool& pool, moving_s
 }
 
 std::pair<std::string, int> server_connection::local_address() const {
-    return detail::local_end(socket_);
+    return detail::local_end(transport_.socket());
 }
 
 std::pair<std::string, int> server_connection::peer_address() const {
@@ -142,8 +142,7 @@ void server_connection::start_adopted(const moving_server& from) {
 
 void server_connection::move_to(int worker) {
     moving_to_ = worker;
-    error_code ec;
-    socket_.cancel(ec);  // a pending read ends with operation_aborted; forward() returns
+    transport_.cancel();  // a pending read ends with operation_aborted; forward() returns
 }
 
 void server_connection::finish_move() {
@@ -153,19 +152,18 @@ void server_connection::finish_move() {
         // It spoke (an error, a notice) or closed while leaving: not fit to hand over.
         pool_.budget().give_back();
         closed_ = true;
-        error_code ec;
-        socket_.close(ec);
+        transport_.close();
         log::debug("S-{}: closed instead of moving to worker {}", id_, to);
         owner_.send_refusal(to, pool_);
         return;
     }
     moving_server m;
     error_code ec;
-    m.fd = socket_.release(ec);
+    m.fd = transport_.socket().release(ec);
     if (ec) {
         pool_.budget().give_back();
         closed_ = true;
-        socket_.close(ec);
+        transport_.close();
         owner_.send_refusal(to, pool_);
         return;
     }
@@ -239,8 +237,7 @@ void server_connection::close(std::string_view reason) {
     }
     closed_ = true;
     close_reason_ = std::string(reason);
-    error_code ec;
-    socket_.close(ec);
+    transport_.close();
 }
 
 void server_connection::client_gone() {
@@ -378,8 +375,7 @@ net::awaitable<void> server_connection::send_own_query(std::string sql) {
     protocol::byte_buffer out;
     protocol::append_query(out, sql);
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(out),
-                               asio::redirect_error(net::use_awaitable, ec));
+    co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         close(running_ == own_query::check        ? "could not send server_check_query"
               : running_ == own_query::parameters ? "could not send the session parameters"
@@ -404,8 +400,7 @@ void server_connection::fail_login(std::string message, pool::login_failure why)
     log::warning("S-{}: {}/{}@{} login failed: {}", id_, pool_.database(), pool_.user(),
                  server_address(), message);
     closed_ = true;
-    error_code ec;
-    socket_.close(ec);
+    transport_.close();
     pool_.login_failed(*this, std::move(message), why);
 }
 
@@ -420,8 +415,7 @@ net::awaitable<void> server_connection::run() {
             auto self = weak.lock();
             if (!ec && self && !self->logged_in_) {
                 self->timed_out_ = true;
-                error_code ignored;
-                self->socket_.close(ignored);
+                self->transport_.close();
             }
         });
     }
@@ -435,7 +429,7 @@ net::awaitable<void> server_connection::run() {
     }
     logged_in_ = true;
     if (owner_.settings().log_connections) {
-        const auto [local, local_port] = detail::local_end(socket_);
+        const auto [local, local_port] = detail::local_end(transport_.socket());
         log::info("S-{}: {}/{}@{} new connection to server (from {}:{})", id_, pool_.database(),
                   pool_.user(), server_address(), local, local_port);
     }
@@ -454,8 +448,7 @@ net::awaitable<void> server_connection::serve() {
 
     // The read loop ended: the socket is closed or broken.
     closed_ = true;
-    error_code ec;
-    socket_.close(ec);
+    transport_.close();
     if (client_) {
         auto client = client_;
         detach();
@@ -510,7 +503,8 @@ net::awaitable<bool> server_connection::connect() {
         tcp = true;
     }
     endpoint_ = *ep;
-    co_await socket_.async_connect(endpoint_, asio::redirect_error(net::use_awaitable, ec));
+    co_await transport_.socket().async_connect(endpoint_,
+                                               asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         fail_login(fmt::format("could not connect to server at {}:{}: {}",
                                t.host.empty() ? default_unix_dir() : t.host, t.port, ec.message()),
@@ -518,7 +512,7 @@ net::awaitable<bool> server_connection::connect() {
         co_return false;
     }
     if (tcp) {
-        net::apply_tcp_options(socket_.native_handle(), owner_.settings());
+        net::apply_tcp_options(transport_.native_handle(), owner_.settings());
     }
     co_return true;
 }
@@ -540,8 +534,8 @@ net::awaitable<bool> server_connection::read_message(protocol::scan_result& out)
         if (space.empty()) {
             co_return false;
         }
-        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(net::use_awaitable, ec));
+        auto n = co_await transport_.async_read_some(space,
+                                                     asio::redirect_error(net::use_awaitable, ec));
         if (ec) {
             co_return false;
         }
@@ -559,8 +553,7 @@ net::awaitable<bool> server_connection::login() {
     }
     protocol::append_startup(out, params);
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(out),
-                               asio::redirect_error(net::use_awaitable, ec));
+    co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
     if (ec) {
         fail_login(fmt::format("could not send startup packet: {}", ec.message()),
                    pool::login_failure::unreachable);
@@ -697,8 +690,7 @@ net::awaitable<bool> server_connection::login() {
                 break;  // NoticeResponse, NegotiateProtocolVersion: nothing to do
         }
         if (!out.empty()) {
-            co_await asio::async_write(socket_, asio::buffer(out),
-                                       asio::redirect_error(net::use_awaitable, ec));
+            co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 fail_login(fmt::format("could not send to server during login: {}", ec.message()),
                            pool::login_failure::unreachable);
@@ -784,8 +776,8 @@ net::awaitable<void> server_connection::forward() {
         }
         error_code ec;
         auto space = buf_.free_space();
-        auto n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                  asio::redirect_error(net::use_awaitable, ec));
+        auto n = co_await transport_.async_read_some(space,
+                                                     asio::redirect_error(net::use_awaitable, ec));
         if (ec || n == 0 || moving_to_ >= 0) {
             if (n > 0) {
                 buf_.commit(n);  // what it said while leaving stops the move
@@ -827,12 +819,12 @@ net::awaitable<void> server_connection::forward() {
 
         if (!buf_.to_send().empty()) {
             auto data = buf_.to_send();
-            const auto done = net::write_now(client_->socket(), data, ec);
+            auto& to = client_->transport();
+            const auto done = to.write_now(data, ec);
             if (!ec && done < data.size()) {
                 writing_to_client_ = true;
-                co_await asio::async_write(client_->socket(),
-                                           asio::buffer(data.data() + done, data.size() - done),
-                                           asio::redirect_error(net::use_awaitable, ec));
+                co_await to.async_write(data.subspan(done),
+                                        asio::redirect_error(net::use_awaitable, ec));
                 writing_to_client_ = false;
             }
             buf_.mark_sent();

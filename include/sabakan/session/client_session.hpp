@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sabakan/net/asio.hpp>
+#include <sabakan/net/transport.hpp>
 #include <sabakan/pool/client_timeouts.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
@@ -34,7 +35,8 @@ public:
 
     void start();
 
-    net::stream_socket& socket() noexcept { return socket_; }
+    /// Where its bytes enter and leave.
+    net::transport& transport() noexcept { return transport_; }
     server_connection* server() const noexcept { return server_.get(); }
     const std::string& user() const noexcept { return user_; }
     const std::string& database() const noexcept { return database_; }
@@ -150,7 +152,7 @@ private:
     void arm_login_timer();
 
     pooler& owner_;
-    net::stream_socket socket_;
+    net::transport transport_;
     relay::recv_buffer buf_;
     protocol::frame_scanner scanner_;
     net::steady_timer wait_timer_;

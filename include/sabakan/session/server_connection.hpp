@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sabakan/net/asio.hpp>
+#include <sabakan/net/transport.hpp>
 #include <sabakan/pool/server_pool.hpp>
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/startup.hpp>
@@ -56,7 +57,8 @@ public:
     /// loop stops, and the socket goes to that worker.
     void move_to(int worker);
 
-    net::stream_socket& socket() noexcept { return socket_; }
+    /// Where its bytes enter and leave.
+    net::transport& transport() noexcept { return transport_; }
     /// The relay core of this server: the link to its client, its statements and parameters.
     relay::link& link() noexcept { return link_; }
     const relay::link& link() const noexcept { return link_; }
@@ -143,7 +145,7 @@ private:
 
     pooler& owner_;
     backend_pool& pool_;
-    net::stream_socket socket_;
+    net::transport transport_;
     net::stream_endpoint endpoint_;
     relay::recv_buffer buf_;
     protocol::frame_scanner scanner_;
