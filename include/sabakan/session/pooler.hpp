@@ -32,6 +32,7 @@
 
 namespace sabakan::session {
 
+class listener;
 class worker_group;
 
 /// The admin console (database "pgbouncer"): the admin layer implements it, so the session
@@ -265,12 +266,6 @@ private:
     pool::pool_settings settings_for(const config::database_entry& db, std::string_view user) const;
     server_target target_for(const config::database_entry& db, std::string_view database,
                              const std::string& server_user) const;
-    template <typename Acceptor>
-    net::awaitable<void> accept_loop(Acceptor& acceptor, bool is_unix);
-    /// Accepts, without waiting, every connection the kernel has completed on `acceptor`
-    /// and serves it as accept_loop would.
-    template <typename Acceptor>
-    void accept_backlog(Acceptor& acceptor, bool is_unix);
     /// Calls f(pool) for the pools of `db`, or of every database when it is empty.
     template <typename F>
     void for_pools(const std::string& db, F&& f);
@@ -293,11 +288,7 @@ private:
     std::shared_ptr<const auth::userlist> users_;
     std::map<std::pair<std::string, std::string>, std::unique_ptr<backend_pool>> pools_;
     std::unordered_map<std::uint64_t, client_session*> clients_by_key_;
-    std::vector<std::unique_ptr<net::asio::ip::tcp::acceptor>> tcp_acceptors_;
-    std::vector<std::unique_ptr<net::asio::local::stream_protocol::acceptor>> unix_acceptors_;
-    /// The socket files this process made, with the inode each got: at exit a file is
-    /// removed only while it is still this process's, not the successor's of a handover.
-    std::vector<std::pair<std::string, ino_t>> unix_socket_paths_;
+    std::unique_ptr<listener> listener_;
     client_tally own_tally_;
     client_tally* tally_ = &own_tally_;  // the group's once joined
 
