@@ -11,6 +11,7 @@
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
 #include <sabakan/session/worker_group.hpp>
+#include "janitor.hpp"
 #include "listener.hpp"
 
 #include <netinet/in.h>
@@ -50,14 +51,11 @@ pooler::pooler(asio::io_context& io, std::shared_ptr<const config::config> cfg,
       cfg_(std::move(cfg)),
       users_(std::move(users)),
       listener_(std::make_unique<listener>(*this)),
-      stats_timer_(io),
-      janitor_timer_(io),
       shutdown_timer_(io),
       resume_signal_(io),
       tracked_(cfg_->bouncer.track_extra_parameters),
-      last_period_us_(stats::now_us()) {
-    arm_stats_timer();
-    arm_janitor();
+      janitor_(std::make_unique<janitor>(*this)) {
+    janitor_->start();
 }
 
 pooler::~pooler() {
@@ -87,7 +85,7 @@ void pooler::join(worker_group& g, int worker) {
     tally_ = &g.tally();
     g.add(*this, worker);
     if (worker != 0) {
-        stats_timer_.cancel();  // the first worker keeps the statistics for all
+        janitor_->stop_statistics();  // the first worker keeps the statistics for all
     }
 }
 
@@ -104,11 +102,16 @@ std::uint64_t pooler::next_connection_id() noexcept {
 }
 
 const std::map<std::string, stats::counters>& pooler::averages_by_database() const noexcept {
-    return group_ != nullptr ? group_->worker(0).averages_ : averages_;
+    return (group_ != nullptr ? *group_->worker(0).janitor_ : *janitor_).averages();
 }
 
 const stats::counters& pooler::averages_total() const noexcept {
-    return group_ != nullptr ? group_->worker(0).averages_total_ : averages_total_;
+    return (group_ != nullptr ? *group_->worker(0).janitor_ : *janitor_).averages_total();
+}
+
+void pooler::client_closed() noexcept {
+    tally_->connections.fetch_sub(1, std::memory_order_relaxed);
+    janitor_->client_closed();
 }
 
 void pooler::hand_over(pool::server_slot& s, int worker) {
@@ -190,7 +193,7 @@ std::shared_ptr<const auth::userlist> pooler::load_users(const config::config& c
 }
 
 void pooler::add(client_session& c) noexcept {
-    clients_.push_front(c);  // parked clients stay at the back, see on_janitor()
+    clients_.push_front(c);  // parked clients stay at the back, see janitor::sweep()
 }
 
 void pooler::client_parked(client_session& c) noexcept {
@@ -201,20 +204,6 @@ void pooler::client_parked(client_session& c) noexcept {
 void pooler::client_unparked(client_session& c) noexcept {
     clients_.erase(clients_.iterator_to(c));
     clients_.push_front(c);
-}
-
-bool pooler::client_idle_timeout_set() const noexcept {
-    for (const auto& [key, p] : pools_) {
-        if (p->settings().client_idle_timeout > 0) {
-            return true;
-        }
-    }
-    for (const auto& u : cfg_->users) {
-        if (u.client_idle_timeout && u.client_idle_timeout->count() > 0) {
-            return true;
-        }
-    }
-    return false;
 }
 
 void pooler::add(server_connection& s) noexcept {
@@ -771,178 +760,6 @@ std::map<std::string, stats::counters> pooler::totals_by_database() const {
         }
     }
     return out;
-}
-
-void pooler::arm_stats_timer() {
-    auto period = cfg_->bouncer.stats_period;
-    if (period < std::chrono::seconds(1)) {
-        period = std::chrono::seconds(1);
-    }
-    stats_timer_.expires_after(period);
-    stats_timer_.async_wait([this](const error_code& ec) {
-        if (ec) {
-            return;
-        }
-        if (group_ == nullptr || group_->size() == 1) {
-            on_stats_period();
-            arm_stats_timer();
-            return;
-        }
-        // The totals are every worker's: read them with the others stopped.
-        asio::co_spawn(
-            io_,
-            [this]() -> net::awaitable<void> {
-                {
-                    auto stopped = co_await group_->stop_world(worker_);
-                    on_stats_period();
-                }
-                arm_stats_timer();
-            },
-            asio::detached);
-    });
-}
-
-void pooler::arm_janitor() {
-    // Three sweeps a second, as PgBouncer's janitor: timeouts are as precise as that.
-    janitor_timer_.expires_after(std::chrono::milliseconds(333));
-    janitor_timer_.async_wait([this](const error_code& ec) {
-        if (!ec) {
-            on_janitor();
-            arm_janitor();
-        }
-    });
-}
-
-// A client idle this long gives back its buffer and coroutine frames (client_session::
-// park()). Long enough that a busy client never pays for waking up, short enough that an
-// application's idle connections shrink within a second or two.
-constexpr std::int64_t park_after_us = 1'000'000;
-// So many clients ending between two sweeps is a burst worth a purge.
-constexpr int clients_for_purge = 64;
-
-void pooler::on_janitor() {
-    const std::int64_t now = stats::now_us();
-    // Memory that parked or departed clients gave back goes back to the system (a burst of
-    // disconnects would otherwise leave the RSS at its peak).
-    if (purge_due_ || closed_since_sweep_ >= clients_for_purge) {
-        core::return_free_memory();
-    }
-    closed_since_sweep_ = 0;
-    // A forced-user database with min_pool_size is kept warm before any client arrives.
-    for (const auto& db : cfg_->databases) {
-        const int min = db.min_pool_size >= 0 ? db.min_pool_size : cfg_->bouncer.min_pool_size;
-        if (min > 0 && db.name != "*" && !db.user.empty() &&
-            !pools_.contains(std::make_pair(db.name, db.user))) {
-            pool_for(db.name, db.user);
-        }
-    }
-    for (auto& [key, p] : pools_) {
-        while (auto* slot = p->maintain(now)) {
-            static_cast<server_connection*>(slot)->close(
-                "idle past server_idle_timeout or server_lifetime, or retired");
-        }
-    }
-    // Closing a server or a client here only closes sockets; the sessions end later, so
-    // the registry is not changed under this loop.
-    int parked = 0;
-    // Parked clients are kept at the back of the list and need a look only for
-    // client_idle_timeout: with thousands of them, touching each three times a second would
-    // be most of an idle pooler's CPU time.
-    const bool idle_timeouts = client_idle_timeout_set();
-    for (auto& c : clients_) {
-        if (c.parked() && !idle_timeouts) {
-            break;
-        }
-        const backend_pool* p = c.pool();
-        if (!c.logged_in() || p == nullptr || c.wait_ending()) {
-            continue;  // not pooled yet, or woken and about to report why it got no server
-        }
-        pool::client_clock clock;
-        if (const server_connection* s = c.server()) {
-            clock.at = pool::client_clock::place::linked;
-            clock.query_started_us = s->query_started_us();
-            clock.xact_started_us = s->xact_started_us();
-            clock.last_ready_us = s->last_ready_us();
-            clock.in_transaction = s->link().state().status != 'I';
-        } else if (c.waiting()) {
-            clock.at = pool::client_clock::place::waiting;
-            clock.wait_started_us = c.wait_started_us;
-        } else {
-            clock.idle_since_us = c.idle_since_us();
-        }
-        const auto timeout = pool::due(pool::limits_of(p->settings(), c.user_limits()), clock, now);
-        if (timeout) {
-            enforce(c, *timeout);
-        } else if (clock.at == pool::client_clock::place::idle &&
-                   now - c.idle_since_us() >= park_after_us && !c.parked()) {
-            c.park();
-            ++parked;
-        }
-    }
-    // The parked clients free their memory when their tasks next run, after this sweep;
-    // the next sweep hands it back to the system.
-    purge_due_ = parked > 0;
-}
-
-void pooler::enforce(client_session& c, pool::client_timeout t) {
-    namespace sqlstate = protocol::sqlstate;
-    using enum pool::client_timeout;
-    switch (t) {
-        case query:
-            c.server()->close_for_client(sqlstate::query_canceled, "query_timeout",
-                                         "the query ran longer than query_timeout; make it "
-                                         "faster or raise query_timeout in the pooler's config");
-            break;
-        case transaction:
-            c.server()->close_for_client(sqlstate::transaction_timeout, "transaction timeout",
-                                         "the transaction stayed open longer than "
-                                         "transaction_timeout; commit sooner or raise it");
-            break;
-        case idle_transaction:
-            c.server()->close_for_client(sqlstate::idle_in_transaction_timeout,
-                                         "idle transaction timeout",
-                                         "the transaction was left open and idle longer than "
-                                         "idle_transaction_timeout; commit or roll back sooner");
-            break;
-        case query_queued:
-            c.end_with_error(sqlstate::query_canceled, "query_timeout",
-                             "the query waited for a server longer than query_timeout; "
-                             "raise pool_size or query_timeout");
-            break;
-        case query_wait:
-            c.wait_timed_out();
-            break;
-        case client_idle:
-            c.end_with_error(sqlstate::idle_session_timeout, "client_idle_timeout",
-                             "the connection was idle longer than client_idle_timeout; "
-                             "reconnect (or raise client_idle_timeout)");
-            break;
-    }
-}
-
-void pooler::on_stats_period() {
-    const std::int64_t now = stats::now_us();
-    const auto period = static_cast<std::uint64_t>(now - last_period_us_);
-    auto totals = totals_by_database();
-    averages_.clear();
-    stats::counters all_now;
-    stats::counters all_before;
-    for (const auto& [db, t] : totals) {
-        averages_[db] = stats::averages(t, last_totals_[db], period);
-        all_now += t;
-        all_before += last_totals_[db];
-    }
-    last_totals_ = std::move(totals);
-    last_period_us_ = now;
-    averages_total_ = stats::averages(all_now, all_before, period);
-    if (cfg_->bouncer.log_stats) {
-        const auto& a = averages_total_;
-        log::info(
-            "stats: {} xacts/s, {} queries/s, {} client parses/s, {} server parses/s, {} "
-            "binds/s, in {} B/s, out {} B/s, xact {} us, query {} us, wait {} us",
-            a.xact_count, a.query_count, a.client_parse_count, a.server_parse_count, a.bind_count,
-            a.client_bytes, a.server_bytes, a.xact_time, a.query_time, a.wait_time);
-    }
 }
 
 protocol::cancel_key pooler::register_client(client_session* c) {

@@ -32,6 +32,7 @@
 
 namespace sabakan::session {
 
+class janitor;
 class listener;
 class worker_group;
 
@@ -228,10 +229,6 @@ public:
     /// The [users] limits of a client that logged in as `user`, µs (client_session keeps
     /// them; RELOAD refreshes every client's).
     pool::user_limits user_limits_for(std::string_view user) const;
-    /// Acts on a client-side timeout the sweep found due for `c`.
-    void enforce(client_session& c, pool::client_timeout t);
-    /// Whether any pool or [users] entry sets client_idle_timeout.
-    bool client_idle_timeout_set() const noexcept;
 
     // Cancel keys sabakan hands to its clients.
     protocol::cancel_key register_client(client_session* c);
@@ -248,10 +245,7 @@ public:
     std::string_view admit_client(const std::string& database, const std::string& user);
     void client_left(const std::string& database, const std::string& user);
     void client_opened() noexcept { tally_->connections.fetch_add(1, std::memory_order_relaxed); }
-    void client_closed() noexcept {
-        tally_->connections.fetch_sub(1, std::memory_order_relaxed);
-        ++closed_since_sweep_;
-    }
+    void client_closed() noexcept;
     /// Unique across the process's workers.
     static std::uint64_t next_connection_id() noexcept;
     /// This worker's named prepared statements, each distinct text held once.
@@ -271,12 +265,6 @@ private:
     void for_pools(const std::string& db, F&& f);
     /// Closes the idle servers of `p`.
     void close_idle(backend_pool& p, std::string_view reason);
-    void arm_stats_timer();
-    void on_stats_period();
-    void arm_janitor();
-    /// The periodic sweep (a few times a second, never per message): pool upkeep and the
-    /// client-side timeouts.
-    void on_janitor();
     void arm_shutdown_check();
     /// This worker has met the shutdown mode's condition.
     bool shutdown_done();
@@ -301,27 +289,22 @@ private:
     bool suspended_ = false;
     shutdown_mode shutdown_ = shutdown_mode::none;
     bool exiting_ = false;
-    net::steady_timer stats_timer_;
-    net::steady_timer janitor_timer_;
-    bool purge_due_ = false;      // clients were parked: return their memory next sweep
-    int closed_since_sweep_ = 0;  // clients that ended since the last sweep
     net::steady_timer shutdown_timer_;
     net::steady_timer resume_signal_;  // waited on while suspended; RESUME cancels it
     client_list clients_;
     server_list servers_;
     stats::counters admin_stats_;
-    std::map<std::string, stats::counters> last_totals_;
-    std::map<std::string, stats::counters> averages_;
-    stats::counters averages_total_;
     relay::statement_registry statements_;
     auth::scram_secret_cache scram_cache_;
     relay::tracked_parameters tracked_;
-    std::int64_t last_period_us_ = 0;
     // max_db_connections/max_user_connections: when this worker last asked another to
     // close an idle server to make room, and how many times (to take turns).
     static constexpr std::int64_t room_ask_interval_us = 333'000;
     std::int64_t room_asked_us_ = 0;
     unsigned room_asks_ = 0;
+    std::unique_ptr<janitor> janitor_;  // last: its timers go first
+
+    friend class janitor;  // the sweep walks this worker's pools and clients
 };
 
 }  // namespace sabakan::session
