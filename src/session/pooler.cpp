@@ -4,9 +4,6 @@
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/config/log_options.hpp>
 #include <sabakan/core/log.hpp>
-#include <sabakan/core/memory.hpp>
-#include <sabakan/net/tcp_options.hpp>
-#include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -14,22 +11,14 @@
 #include "janitor.hpp"
 #include "listener.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/crypto.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <optional>
-#include <system_error>
-#include <tuple>
 
 namespace sabakan::session {
 
@@ -112,64 +101,6 @@ const stats::counters& pooler::averages_total() const noexcept {
 void pooler::client_closed() noexcept {
     tally_->connections.fetch_sub(1, std::memory_order_relaxed);
     janitor_->client_closed();
-}
-
-void pooler::hand_over(pool::server_slot& s, int worker) {
-    static_cast<server_connection&>(s).move_to(worker);
-}
-
-void pooler::ask_for_server(pool::server_pool& p, int worker) {
-    pooler& target = group_->worker(worker);
-    asio::post(group_->io(worker), [&target, db = p.database(), user = p.user(), to = worker_] {
-        target.give_server(db, user, to);
-    });
-}
-
-void pooler::give_server(const std::string& database, const std::string& user, int to) {
-    auto it = pools_.find(std::make_pair(database, user));
-    if (it != pools_.end() && it->second->give_idle_to(to)) {
-        return;
-    }
-    send_refusal(to, database, user);
-}
-
-void pooler::send_refusal(int worker, const std::string& database, const std::string& user) {
-    // None idle after all (another took it): the asker opens one, or asks elsewhere.
-    pooler& asker = group_->worker(worker);
-    asio::post(group_->io(worker), [&asker, database, user] {
-        if (auto p = asker.pools_.find(std::make_pair(database, user)); p != asker.pools_.end()) {
-            p->second->ask_refused();
-        }
-    });
-}
-
-void pooler::send_server(int worker, moving_server m) {
-    pooler& target = group_->worker(worker);
-    asio::post(group_->io(worker),
-               [&target, m = std::move(m)]() mutable { target.adopt_server(std::move(m)); });
-}
-
-void pooler::adopt_server(moving_server m) {
-    // The pool exists: this worker asked for the server, or queued clients for it.
-    auto it = pools_.find(std::make_pair(m.database, m.user));
-    if (it == pools_.end() || exiting_) {
-        ::close(m.fd);
-        group_->budget(m.database, m.user)->give_back();
-        return;
-    }
-    log::debug("S-{}: arrives from another worker", m.id);
-    backend_pool& p = *it->second;
-    const moving_server from = m;  // the times, kept past the move below
-    auto s = std::make_shared<server_connection>(*this, p, std::move(m));
-    s->start_adopted(from);
-}
-
-int pooler::worker_of(protocol::cancel_key key) const noexcept {
-    if (group_ == nullptr) {
-        return 0;
-    }
-    return static_cast<int>(static_cast<std::uint32_t>(key.pid) %
-                            static_cast<std::uint32_t>(group_->size()));
 }
 
 std::shared_ptr<const auth::userlist> pooler::load_users(const config::config& cfg) {
@@ -282,81 +213,6 @@ void pooler::client_left(const std::string& database, const std::string& user) {
     if (auto it = tally_->of_user.find(user); it != tally_->of_user.end() && --it->second <= 0) {
         tally_->of_user.erase(it);
     }
-}
-
-bool pooler::may_open(const pool::server_pool& p, bool for_waiter) {
-    const auto& s = cfg_->bouncer;
-    const auto* db = cfg_->find_database(p.database());
-    const auto* u = cfg_->find_user(p.user());
-    const int max_db =
-        db != nullptr && db->max_db_connections > 0 ? db->max_db_connections : s.max_db_connections;
-    const int max_user = u != nullptr && u->max_user_connections > 0 ? u->max_user_connections
-                                                                     : s.max_user_connections;
-    if (max_db <= 0 && max_user <= 0) {
-        return true;  // the usual case: only pool_size bounds the pool
-    }
-    const bool several = group_ != nullptr && group_->size() > 1;
-    auto within = [&] {
-        std::size_t of_db = 0;
-        std::size_t of_user = 0;
-        if (several) {
-            std::tie(of_db, of_user) = group_->servers_of(p.database(), p.user());
-        } else {
-            for (const auto& [key, other] : pools_) {
-                of_db += key.first == p.database() ? other->server_count() : 0;
-                of_user += key.second == p.user() ? other->server_count() : 0;
-            }
-        }
-        const bool db_ok = max_db <= 0 || of_db < static_cast<std::size_t>(max_db);
-        const bool user_ok = max_user <= 0 || of_user < static_cast<std::size_t>(max_user);
-        return std::pair{db_ok, user_ok};
-    };
-    auto [db_ok, user_ok] = within();
-    if (db_ok && user_ok) {
-        return true;
-    }
-    if (!for_waiter) {
-        return false;  // min_pool_size never takes servers from another pool
-    }
-    // At the limit: an idle server of another pool that shares it gives way, so that one
-    // pool's idle servers cannot starve another's clients (as PgBouncer evicts).
-    if (make_room(p.database(), p.user(), db_ok, user_ok)) {
-        auto [now_db_ok, now_user_ok] = within();
-        return now_db_ok && now_user_ok;
-    }
-    const std::int64_t now = stats::now_us();
-    if (several && now - room_asked_us_ >= room_ask_interval_us) {
-        // None here: the next worker closes one, if it has one, and the sweep opens this
-        // pool's server in the room made. At most one ask per sweep, or every queued client
-        // would close another idle server.
-        room_asked_us_ = now;
-        const int others = group_->size() - 1;
-        const int w =
-            (worker_ + 1 + static_cast<int>(room_asks_++ % static_cast<unsigned>(others))) %
-            group_->size();
-        pooler& other = group_->worker(w);
-        asio::post(group_->io(w), [&other, db = p.database(), user = p.user(), db_ok, user_ok] {
-            other.make_room(db, user, db_ok, user_ok);
-        });
-    }
-    return false;
-}
-
-bool pooler::make_room(const std::string& database, const std::string& user, bool db_ok,
-                       bool user_ok) {
-    for (auto& [key, other] : pools_) {
-        // Only a pool that shares every limit now reached: closing its server frees room.
-        const bool shares = (db_ok || key.first == database) && (user_ok || key.second == user);
-        if ((key.first == database && key.second == user) || !shares) {
-            continue;
-        }
-        if (auto* slot = other->pop_idle()) {
-            static_cast<server_connection*>(slot)->close(
-                "closed to make room under max_db_connections/max_user_connections");
-            return true;
-        }
-    }
-    return false;
 }
 
 pool::user_limits pooler::user_limits_for(std::string_view user) const {
@@ -499,225 +355,6 @@ bool pooler::reload_from_file() {
         log::error("RELOAD failed, keeping the running configuration: {}", e.what());
         return false;
     }
-}
-
-template <typename F>
-void pooler::for_pools(const std::string& db, F&& f) {
-    for (auto& [key, p] : pools_) {
-        if (db.empty() || key.first == db) {
-            f(*p);
-        }
-    }
-}
-
-void pooler::close_idle(backend_pool& p, std::string_view reason) {
-    while (auto* slot = p.pop_idle()) {
-        static_cast<server_connection*>(slot)->close(reason);
-    }
-}
-
-net::awaitable<void> pooler::wait_while_suspended() {
-    // Every suspended connection waits on the one resume_signal_ timer; RESUME cancels
-    // it, which wakes them all at once. Nothing is polled.
-    while (suspended_) {
-        error_code ec;
-        co_await resume_signal_.async_wait(asio::redirect_error(net::use_awaitable, ec));
-    }
-}
-
-void pooler::suspend() {
-    suspended_ = true;
-    resume_signal_.expires_at(net::steady_timer::time_point::max());
-}
-
-bool pooler::buffers_flushed() {
-    for (const auto& c : clients_) {
-        if (!c.is_admin() && !c.buffer().to_send().empty()) {
-            return false;
-        }
-    }
-    for (const auto& s : servers_) {
-        if (!s.buffer().to_send().empty()) {
-            return false;
-        }
-    }
-    return true;
-}
-
-void pooler::pause(const std::string& db) {
-    if (db.empty()) {
-        all_paused_ = true;
-    } else {
-        paused_.insert(db);
-    }
-    for_pools(db, [&](backend_pool& p) {
-        p.pause();
-        close_idle(p, "database paused");
-    });
-}
-
-void pooler::resume(const std::string& db) {
-    if (db.empty()) {
-        all_paused_ = false;
-        paused_.clear();
-        suspended_ = false;
-        resume_signal_.cancel();
-    } else {
-        paused_.erase(db);
-    }
-    for_pools(db, [&](backend_pool& p) {
-        if (!is_paused(p.database())) {
-            p.resume();
-        }
-    });
-}
-
-bool pooler::is_paused(std::string_view db) const {
-    return all_paused_ || paused_.contains(std::string(db));
-}
-
-bool pooler::drained(const std::string& db) {
-    bool none = true;
-    // Every worker's servers of the pair, and those moving between workers.
-    for_pools(db, [&](backend_pool& p) { none = none && p.total_servers() == 0; });
-    return none;
-}
-
-void pooler::set_disabled(const std::string& db, bool disabled) {
-    if (disabled) {
-        disabled_.insert(db);
-    } else {
-        disabled_.erase(db);
-    }
-}
-
-void pooler::reconnect(const std::string& db) {
-    for_pools(db, [&](backend_pool& p) {
-        p.retire_servers();
-        close_idle(p, "RECONNECT");
-    });
-}
-
-bool pooler::none_close_needed(const std::string& db) {
-    bool none = true;
-    for_pools(db, [&](backend_pool& p) {
-        p.for_each_server([&](pool::server_slot& s) { none = none && !s.close_needed(); });
-    });
-    return none;
-}
-
-void pooler::kill(const std::string& db) {
-    pause(db);
-    // Collect first: killing a client ends its session, which may unlink it from the list.
-    std::vector<std::shared_ptr<client_session>> doomed;
-    for (auto& c : clients_) {
-        if (!c.is_admin() && (db.empty() || c.database() == db)) {
-            doomed.push_back(c.shared_from_this());
-        }
-    }
-    for (auto& c : doomed) {
-        c->kill("database killed by admin (KILL)");
-    }
-    std::vector<std::shared_ptr<server_connection>> servers;
-    for (auto& s : servers_) {
-        if (db.empty() || s.pool().database() == db) {
-            servers.push_back(s.shared_from_this());
-        }
-    }
-    for (auto& s : servers) {
-        s->close("database killed by admin (KILL)");
-    }
-}
-
-bool pooler::kill_client(std::uint64_t id) {
-    for (auto& c : clients_) {
-        if (c.id() == id) {
-            auto keep = c.shared_from_this();
-            if (auto* s = c.server()) {
-                s->close("its client was killed by admin (KILL_CLIENT)");
-            }
-            keep->kill("killed by admin (KILL_CLIENT)");
-            return true;
-        }
-    }
-    return false;
-}
-
-void pooler::shutdown(shutdown_mode mode) {
-    if (mode == shutdown_mode::none) {
-        exiting_ = true;
-        stop_listening();
-        io_.stop();
-        return;
-    }
-    if (mode == shutdown_mode::wait_for_clients) {
-        // Connections the kernel completed but nobody accepted yet would be reset when the
-        // listening socket closes; they are clients like any other, so take them first
-        // (before shutdown_ is set: they are served). With so_reuseport (a rolling
-        // restart), what arrives afterwards goes to the other process. The unix socket
-        // stays open for admin logins.
-        listener_->accept_backlog();
-    }
-    shutdown_ = mode;
-    stop_listening(/*keep_unix=*/true);
-    if (mode == shutdown_mode::wait_for_servers) {
-        pause("");
-        std::vector<std::shared_ptr<client_session>> queued;
-        for (auto& c : clients_) {
-            if (c.waiting()) {
-                queued.push_back(c.shared_from_this());
-            }
-        }
-        for (auto& c : queued) {
-            c->kill("pooler is shutting down");
-        }
-    }
-    arm_shutdown_check();
-}
-
-bool pooler::shutdown_done() {
-    if (shutdown_ == shutdown_mode::wait_for_servers) {
-        return drained("");
-    }
-    return std::none_of(clients_.begin(), clients_.end(),
-                        [](const client_session& c) { return !c.is_admin(); });
-}
-
-void pooler::arm_shutdown_check() {
-    // With several workers the first one decides for all: a worker that left early would
-    // strand the idle servers other workers' clients may still need.
-    if (worker_ != 0) {
-        return;
-    }
-    // Checked a few times a second rather than on every close: shutdowns are rare, and
-    // the hot paths stay free of the check.
-    shutdown_timer_.expires_after(std::chrono::milliseconds(50));
-    shutdown_timer_.async_wait([this](const error_code& ec) {
-        if (ec) {
-            return;
-        }
-        asio::co_spawn(
-            io_,
-            [this]() -> net::awaitable<void> {
-                std::optional<worker_group::world_stop> stopped;
-                if (group_ != nullptr) {
-                    stopped.emplace(co_await group_->stop_world(worker_));
-                }
-                const auto workers = all_workers();
-                if (!std::all_of(workers.begin(), workers.end(),
-                                 [](pooler* w) { return w->shutdown_done(); })) {
-                    arm_shutdown_check();
-                    co_return;
-                }
-                log::info("shutdown: {}; exiting", shutdown_ == shutdown_mode::wait_for_servers
-                                                       ? "all servers released"
-                                                       : "all clients gone");
-                for (pooler* w : workers) {
-                    w->shutdown(shutdown_mode::none);
-                }
-            },
-            asio::detached);
-    });
 }
 
 std::vector<std::string> pooler::database_names() const {
