@@ -22,7 +22,7 @@ using protocol::scan_status;
 namespace sqlstate = protocol::sqlstate;
 
 bool client_session::hung_up() const {
-    if (closed_) {
+    if (closing()) {
         return true;
     }
     std::byte byte{};
@@ -81,7 +81,7 @@ net::awaitable<bool> client_session::welcome_console() {
     protocol::append_backend_key_data(out, key_);
     protocol::append_ready_for_query(out, protocol::transaction_status::idle);
     co_await send(out);
-    co_return !closed_;
+    co_return !closing();
 }
 
 net::awaitable<void> client_session::serve_console() {
@@ -97,7 +97,7 @@ net::awaitable<void> client_session::serve_console() {
             auto space = buf_.free_space();
             auto n = co_await transport_.async_read_some(
                 space, asio::redirect_error(net::use_awaitable, ec));
-            if (ec || n == 0 || closed_) {
+            if (ec || n == 0 || closing()) {
                 co_return;
             }
             buf_.commit(n);
@@ -134,12 +134,12 @@ net::awaitable<void> client_session::serve_console() {
         st.client_bytes += r.consumed();
         request_time_ = std::time(nullptr);
         const bool keep = co_await con->execute(*this, std::string(text), out);
-        if (keep && !closed_) {
+        if (keep && !closing()) {
             protocol::append_ready_for_query(out, protocol::transaction_status::idle);
         }
         st.server_bytes += out.size();
         co_await send(out);
-        if (!keep || closed_) {
+        if (!keep || closing()) {
             close_reason_ = close_reason_.empty() ? "admin console command" : close_reason_;
             co_return;
         }

@@ -5,6 +5,7 @@
 #include <sabakan/auth/md5.hpp>
 #include <sabakan/auth/random.hpp>
 #include <sabakan/auth/scram.hpp>
+#include <sabakan/core/assert.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/transport.hpp>
 #include <sabakan/protocol/extended.hpp>
@@ -129,10 +130,10 @@ std::pair<std::string, int> client_session::peer_address() const {
 }
 
 void client_session::kill(std::string_view reason) {
-    if (closed_) {
+    if (closing()) {
         return;
     }
-    if (logged_in_ && !server_ && !is_admin_) {
+    if (authenticated_ && !server_ && !is_admin_) {
         // Nothing else writes to it now (no server is linked, and it is past its login):
         // tell it why before closing, as PgBouncer does.
         end_with_error(sqlstate::admin_shutdown, reason,
@@ -143,13 +144,47 @@ void client_session::kill(std::string_view reason) {
 }
 
 void client_session::abort(std::string_view reason) {
-    if (closed_) {
+    if (closing()) {
         return;
     }
     close_reason_ = std::string(reason);
-    closed_ = true;
-    wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees closed_
+    set_phase(client_phase::closing);
+    wait_timer_.cancel();  // a queued client stops waiting; end_wait() sees it closing
     transport_.close();
+}
+
+void client_session::set_phase(client_phase next) noexcept {
+    using enum client_phase;
+    // The life cycle's legal steps; closing is the end of every path and never left.
+    bool legal = false;
+    switch (phase_) {
+        case login:
+            legal = next == console || next == forwarding || next == closing;
+            break;
+        case console:
+            legal = next == closing;
+            break;
+        case forwarding:
+            legal = next == parking || next == parked || next == closing;
+            break;
+        case parking:
+            legal = next == forwarding || next == closing;
+            break;
+        case parked:
+            legal = next == forwarding || next == closing;
+            break;
+        case closing:
+            legal = next == closing;
+            break;
+    }
+    SABAKAN_ASSERT(legal);
+    if (!legal) {
+        // Without assertions (release builds): say so, and stay where it is.
+        log::error("C-{}: no step from phase {} to {}; staying", id_, static_cast<int>(phase_),
+                   static_cast<int>(next));
+        return;
+    }
+    phase_ = next;
 }
 
 client_session::~client_session() = default;
@@ -176,13 +211,13 @@ void client_session::start() {
 }
 
 void client_session::wake(pool::server_slot* slot) {
-    woken_ = true;
     if (slot != nullptr) {
+        wait_ = wait_answer::served;
         link_to(slot);
     } else {
         // Kept until wait_failed() reports it (a later login may clear the pool's copy).
         close_reason_ = pool_->last_error();
-        refused_ = true;
+        wait_ = wait_answer::refused;
     }
     wait_timer_.cancel();
 }
@@ -195,7 +230,7 @@ void client_session::link_to(pool::server_slot* slot) {
 }
 
 void client_session::wait_timed_out() {
-    if (!woken_) {
+    if (wait_ == wait_answer::none) {
         wait_timer_.cancel();  // end_wait() finds it not woken: query_wait_timeout
     }
 }
@@ -211,10 +246,10 @@ void client_session::server_lost(std::string_view message) {
 
 void client_session::end_with_error(std::string_view state, std::string_view message,
                                     std::string_view hint) {
-    if (closed_) {
+    if (closing()) {
         return;
     }
-    closed_ = true;
+    set_phase(client_phase::closing);
     close_reason_ = message;
     wait_timer_.cancel();  // a queued client stops waiting
     if (sending_) {
@@ -241,7 +276,7 @@ net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
     co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
     sending_ = false;
     if (ec) {
-        closed_ = true;
+        set_phase(client_phase::closing);
     }
     out.clear();
 }
@@ -261,7 +296,7 @@ net::awaitable<void> client_session::fatal(std::string_view state, std::string_v
     protocol::byte_buffer out;
     protocol::append_error(out, "FATAL", state, message, hint);
     co_await send(out);
-    closed_ = true;
+    set_phase(client_phase::closing);
 }
 
 net::awaitable<void> client_session::run() {
@@ -285,16 +320,16 @@ net::awaitable<void> client_session::resume() {
 }
 
 void client_session::park() noexcept {
-    if (reading_ && !parking_ && !closed_ && !server_ && !sending_ && buf_.empty() &&
+    if (reading_ && phase_ == client_phase::forwarding && !server_ && !sending_ && buf_.empty() &&
         scanner_.at_boundary()) {
-        parking_ = true;
+        set_phase(client_phase::parking);
         transport_.cancel();  // the read ends with operation_aborted; forward() returns
     }
 }
 
 void client_session::after_forward(bool parked) {
-    if (parked && !closed_) {
-        parked_ = true;
+    if (parked && !closing()) {
+        set_phase(client_phase::parked);
         owner_.client_parked(*this);
         buf_.release();
         transport_.async_wait_readable(
@@ -305,9 +340,11 @@ void client_session::after_forward(bool parked) {
 }
 
 void client_session::unpark(const error_code& ec) {
-    parked_ = false;
     owner_.client_unparked(*this);
-    if (ec || closed_) {
+    if (phase_ == client_phase::parked) {
+        set_phase(client_phase::forwarding);
+    }
+    if (ec || closing()) {
         finish();  // closed while parked (KILL, a timeout, shutdown) or the socket failed
         return;
     }
@@ -325,9 +362,9 @@ void client_session::arm_login_timer() {
     wait_timer_.expires_after(limit);
     wait_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
         auto self = weak.lock();
-        if (!ec && self && !self->logged_in_) {
+        if (!ec && self && self->phase_ == client_phase::login) {
             self->close_reason_ = "client_login_timeout";
-            self->closed_ = true;
+            self->set_phase(client_phase::closing);
             self->transport_.close();
         }
     });
@@ -381,8 +418,9 @@ net::awaitable<bool> client_session::run_session() {
                        "clients in again");
         co_return false;
     }
-    logged_in_ = true;
-    wait_timer_.cancel();
+    authenticated_ = true;
+    wait_timer_.cancel();  // the login timer
+    set_phase(is_admin_ ? client_phase::console : client_phase::forwarding);
     if (is_admin_) {
         if (!co_await welcome_console()) {
             co_return false;
@@ -485,7 +523,7 @@ net::awaitable<bool> client_session::handle_startup(const protocol::startup_pack
     // PostgreSQL 15, and the client goes on with 3.0 or hangs up.
     if (protocol::byte_buffer out; protocol::append_protocol_negotiation(sp, out)) {
         co_await send(out);
-        if (closed_) {
+        if (closing()) {
             co_return false;
         }
     }
@@ -637,7 +675,7 @@ net::awaitable<bool> client_session::authenticate() {
             protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
             co_await send(out);
             std::string password;
-            if (closed_) {
+            if (closing()) {
                 co_return false;
             }
             if (!co_await read_password(password)) {
@@ -674,7 +712,7 @@ net::awaitable<bool> client_session::authenticate() {
             protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
             co_await send(out);
             std::string response;
-            if (closed_) {
+            if (closing()) {
                 co_return false;
             }
             if (!co_await read_password(response)) {
@@ -722,7 +760,7 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     protocol::append_auth_request(out, protocol::auth_request::sasl, protocol::as_bytes(mechs));
     co_await send(out);
     std::string msg;
-    if (closed_) {
+    if (closing()) {
         co_return false;
     }
     if (!co_await read_password(msg, false)) {
@@ -748,7 +786,7 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     protocol::append_auth_request(out, protocol::auth_request::sasl_continue,
                                   protocol::as_bytes(reply));
     co_await send(out);
-    if (closed_) {
+    if (closing()) {
         co_return false;
     }
     if (!co_await read_password(msg, false)) {
@@ -761,7 +799,7 @@ net::awaitable<bool> client_session::authenticate_scram(const std::string* secre
     protocol::append_auth_request(out, protocol::auth_request::sasl_final,
                                   protocol::as_bytes(reply));
     co_await send(out);
-    co_return !closed_;
+    co_return !closing();
 }
 
 net::awaitable<bool> client_session::welcome() {
@@ -801,19 +839,19 @@ net::awaitable<bool> client_session::welcome() {
     protocol::append_backend_key_data(out, key_);
     protocol::append_ready_for_query(out, protocol::transaction_status::idle);
     co_await send(out);
-    co_return !closed_;
+    co_return !closing();
 }
 
 bool client_session::try_acquire() {
-    woken_ = false;
+    wait_ = wait_answer::none;
     request_time_ = std::time(nullptr);
     if (auto* slot = pool_->acquire(*this)) {
         link_to(slot);
         return true;
     }
-    if (woken_) {
+    if (wait_ == wait_answer::refused) {
         // Refused on the spot (server_login_retry): the wait that follows ends at once.
-        login_error_cached_ = true;
+        wait_ = wait_answer::refused_at_once;
         wait_timer_.expires_at(net::steady_timer::time_point::min());
         return false;
     }
@@ -826,10 +864,10 @@ bool client_session::try_acquire() {
 }
 
 client_session::wait_result client_session::end_wait() {
-    if (closed_) {
+    if (closing()) {
         return wait_result::client_gone;  // e.g. the server was lost and said so already
     }
-    if (!woken_) {
+    if (wait_ == wait_answer::none) {
         pool_->cancel_wait(*this);
         return wait_result::timed_out;
     }
@@ -841,7 +879,7 @@ client_session::wait_result client_session::end_wait() {
         // now; and the server was just handed over clean, so it goes straight back to the
         // pool instead of being closed as a link with a request in flight.
         log::debug("C-{}: client left while waiting for a server", id_);
-        closed_ = true;
+        set_phase(client_phase::closing);
         auto s = server_;
         s->client_gone();
         return wait_result::client_gone;
@@ -865,7 +903,7 @@ net::awaitable<void> client_session::wait_failed(wait_result r) {
         case wait_result::login_failed: {
             // A named string, not a conditional temporary in the co_await: GCC 12 destroys
             // such a temporary before the coroutine resumes.
-            std::string message = login_error_cached_
+            std::string message = wait_ == wait_answer::refused_at_once
                                       ? fmt::format(
                                             "server login has been failing, cached error: {} "
                                             "(server_login_retry)",
@@ -945,7 +983,7 @@ net::awaitable<bool> client_session::forward() {
                     wait_timer_.expires_at(net::steady_timer::time_point::max());
                     error_code ec;
                     co_await wait_timer_.async_wait(asio::redirect_error(net::use_awaitable, ec));
-                    if (closed_ || !server_) {
+                    if (closing() || !server_) {
                         co_return false;  // the server side told the client why
                     }
                     if (!server_->sync_error().empty()) {
@@ -986,7 +1024,7 @@ net::awaitable<bool> client_session::forward() {
                     auto space = buf_.free_space();
                     auto n = co_await transport_.async_read_some(
                         space, asio::redirect_error(net::use_awaitable, ec));
-                    if (ec || n == 0 || closed_) {
+                    if (ec || n == 0 || closing()) {
                         co_return false;
                     }
                     buf_.commit(n);
@@ -1005,7 +1043,7 @@ net::awaitable<bool> client_session::forward() {
                     co_await to.async_write(data.subspan(done),
                                             asio::redirect_error(net::use_awaitable, ec));
                 }
-                if (ec || closed_) {
+                if (ec || closing()) {
                     co_return false;  // the server side reports the loss to the client
                 }
                 relay_.sent(buf_, server_->link(), scanner_.at_boundary());
@@ -1013,7 +1051,7 @@ net::awaitable<bool> client_session::forward() {
             }
         }
         const bool terminate = stop == relay::client_stop::terminate;
-        if (terminate || closed_) {
+        if (terminate || closing()) {
             co_return false;
         }
         if (owner_.suspended()) {
@@ -1025,20 +1063,20 @@ net::awaitable<bool> client_session::forward() {
         auto n = co_await transport_.async_read_some(space,
                                                      asio::redirect_error(net::use_awaitable, ec));
         reading_ = false;
-        if (parking_) {
-            parking_ = false;
-            if (ec == asio::error::operation_aborted && !closed_) {
+        if (phase_ == client_phase::parking) {
+            set_phase(client_phase::forwarding);
+            if (ec == asio::error::operation_aborted && !closing()) {
                 co_return true;  // park(): the frames end here, a plain handler waits
             }
         }
-        if (ec || n == 0 || closed_) {
+        if (ec || n == 0 || closing()) {
             co_return false;
         }
         buf_.commit(n);
         pool_->stats().client_bytes += n;
         if (owner_.suspended()) {
             co_await owner_.wait_while_suspended();  // SUSPEND: act only after RESUME
-            if (closed_) {
+            if (closing()) {
                 co_return false;  // killed meanwhile: what it sent must not run
             }
         }
@@ -1144,7 +1182,7 @@ void client_session::finish() {
                   database_.empty() ? "(nodb)" : database_, user_.empty() ? "(nouser)" : user_,
                   peer_, close_reason_.empty() ? "client close request" : close_reason_);
     }
-    closed_ = true;
+    set_phase(client_phase::closing);
     transport_.close();
 }
 

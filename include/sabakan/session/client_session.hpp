@@ -27,6 +27,25 @@ class backend_pool;
 class pooler;
 class server_connection;
 
+/// Where a client is in its life. Whether it holds a server (server()) or waits for one
+/// (waiting()) is said by the pool's own bookkeeping, not repeated here.
+enum class client_phase : std::uint8_t {
+    login,       // startup packet, authentication, welcome; client_login_timeout runs
+    console,     // an admin console session
+    forwarding,  // logged in: reading the client, queued for a server, or linked to one
+    parking,     // park() cancelled the idle read; the coroutine is ending
+    parked,      // no coroutine: a plain handler waits for the socket
+    closing,     // closed or being closed: every step ends here, and it is never left
+};
+
+/// How the last wait for a server was answered.
+enum class wait_answer : std::uint8_t {
+    none,             // not answered (yet): still queued, or timed out
+    served,           // a server was lent
+    refused,          // no server will come (server login failing)
+    refused_at_once,  // refused inside acquire(): the error is server_login_retry's cached one
+};
+
 class client_session final : public pool::waiter,
                              public std::enable_shared_from_this<client_session> {
 public:
@@ -46,9 +65,13 @@ public:
     bool is_admin() const noexcept { return is_admin_; }
     /// May run every console command (admin_users); otherwise only SHOW (stats_users).
     bool is_admin_user() const noexcept { return admin_user_; }
-    bool logged_in() const noexcept { return logged_in_; }
+    /// Authenticated (it may have been refused or closed since).
+    bool logged_in() const noexcept { return authenticated_; }
+    client_phase phase() const noexcept { return phase_; }
     /// Woken without a server: its task has yet to resume and report the failure.
-    bool wait_ending() const noexcept { return refused_; }
+    bool wait_ending() const noexcept {
+        return wait_ == wait_answer::refused || wait_ == wait_answer::refused_at_once;
+    }
     const std::string& application_name() const noexcept { return application_name_; }
     backend_pool* pool() const noexcept { return pool_; }
     std::time_t connect_time() const noexcept { return connect_time_; }
@@ -95,7 +118,7 @@ public:
     /// that thousands of idle connections cost little memory. The sweep calls this for
     /// clients idle a while: parking on every transaction would cost a new coroutine each.
     void park() noexcept;
-    bool parked() const noexcept { return parked_; }
+    bool parked() const noexcept { return phase_ == client_phase::parked; }
     /// The [users] timeouts of the user it logged in as (pooler::user_limits_for).
     const pool::user_limits& user_limits() const noexcept { return user_limits_; }
     void set_user_limits(const pool::user_limits& l) noexcept { user_limits_ = l; }
@@ -149,6 +172,9 @@ private:
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
                                std::string_view hint = {});
     void finish();
+    /// The one place the phase changes; a step the life cycle does not have is a bug.
+    void set_phase(client_phase next) noexcept;
+    bool closing() const noexcept { return phase_ == client_phase::closing; }
     void arm_login_timer();
 
     pooler& owner_;
@@ -160,14 +186,12 @@ private:
     std::shared_ptr<server_connection> server_;
     relay::client_relay relay_;  // its statement names, and its messages on their way
     relay::parameter_overrides parameters_;
-    bool woken_ = false;
-    bool login_error_cached_ = false;  // refused on the spot in server_login_retry
-    bool closed_ = false;
+    client_phase phase_ = client_phase::login;  // changed only by set_phase()
+    wait_answer wait_ = wait_answer::none;
+    bool authenticated_ = false;
     bool sending_ = false;  // a write of its own (send()) is in flight
-    bool refused_ = false;  // woken without a server: it will close after saying why
     bool registered_ = false;
     bool counted_ = false;
-    bool logged_in_ = false;
     bool is_unix_;
     /// Connected after a shutdown began (through the unix socket, kept open for admins):
     /// refused unless it is an admin.
@@ -177,8 +201,6 @@ private:
     bool joined_pool_ = false;
     bool admitted_ = false;  // counted against the per-database and per-user client limits
     bool reading_ = false;   // forward() waits for the client's next bytes
-    bool parking_ = false;   // park() cancelled that read
-    bool parked_ = false;    // waiting for its socket with no coroutine
     std::time_t connect_time_ = 0;
     std::time_t request_time_ = 0;
     std::string application_name_;
