@@ -155,7 +155,13 @@ void client_session::abort(std::string_view reason) {
 
 void client_session::set_phase(client_phase next) noexcept {
     using enum client_phase;
-    // The life cycle's legal steps; closing is the end of every path and never left.
+    if (phase_ == closing) {
+        // The end of every path, never left. A step asked for now comes from a task that
+        // resumed after a close it has yet to notice (a login finishing as KILL or the
+        // login timeout closes it): it stays closing, and that task ends at its next look.
+        return;
+    }
+    // The life cycle's legal steps.
     bool legal = false;
     switch (phase_) {
         case login:
@@ -174,7 +180,6 @@ void client_session::set_phase(client_phase next) noexcept {
             legal = next == forwarding || next == closing;
             break;
         case closing:
-            legal = next == closing;
             break;
     }
     SABAKAN_ASSERT(legal);

@@ -195,7 +195,7 @@ void server_connection::detach() {
     if (client_) {
         client_->note_idle_since(link_.times().last_ready_us);
         client_->detach_server();
-        client_.reset();
+        forget_client();
     }
 }
 
@@ -249,7 +249,7 @@ void server_connection::client_gone() {
         return;
     }
     client_->detach_server();
-    client_.reset();
+    forget_client();
     after_client_left();
 }
 
@@ -830,7 +830,7 @@ net::awaitable<void> server_connection::forward() {
             buf_.mark_sent();
             if (client_left_) {
                 client_left_ = false;
-                client_.reset();
+                forget_client();
                 after_client_left();
                 if (closed_) {
                     co_return;

@@ -30,6 +30,37 @@ protected:
     }
 };
 
+class SessionModeParamsTest : public sabakan_test {
+protected:
+    void SetUp() override {
+        sabakan_test::SetUp();
+        if (!HasFatalFailure()) {
+            sabakan_options o;
+            o.pool_mode = "session";
+            o.default_pool_size = 1;
+            start_sabakan(o);
+        }
+    }
+};
+
+// Session mode: a client that changed reported parameters leaves, and the
+// server_reset_query after it (DISCARD ALL) makes PostgreSQL report the defaults once the
+// client is gone. Those reports update the server's tracked values only: the client may be
+// freed by then, and the sanitizer pass fails on any write to it. The next client, which
+// waits for the one server, sees the defaults.
+TEST_F(SessionModeParamsTest, ResetAfterTheClientLeftReachesOnlyTheServer) {
+    for (int i = 0; i < 3; ++i) {
+        {
+            auto leaving = connect_pooled();
+            pq::run(leaving.get(), "SET application_name = 'leaving'");
+            pq::run(leaving.get(), "SET TIME ZONE 'Asia/Tokyo'");
+        }
+        auto next = connect_pooled();
+        EXPECT_EQ(pq::value(next.get(), "SELECT current_setting('application_name')"), "");
+        EXPECT_NE(pq::value(next.get(), "SHOW TimeZone"), "Asia/Tokyo");
+    }
+}
+
 // SET TIME ZONE and SET application_name outside a transaction stay with their client.
 TEST_F(SessionParamsTest, SetDoesNotLeakToOtherClients) {
     auto a = connect_pooled();

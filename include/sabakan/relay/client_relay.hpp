@@ -36,7 +36,8 @@ public:
     /// was scanned around them, or else the buffer's scanned slice. While there are any,
     /// or a message is only partly scanned, the server must stay with this client.
     protocol::bytes_view output(recv_buffer& buf, link& server);
-    /// output() has been written (or the write failed and the link is ending).
+    /// output() has been written whole. (After a failed write the link ends: the pump
+    /// does not call this, so the server stays marked busy and is closed, not reused.)
     void sent(recv_buffer& buf, link& server, bool at_boundary);
     /// After a refusal: nothing gathered or rewritten is sent.
     void drop_all() noexcept { rewriter_.drop_all(); }

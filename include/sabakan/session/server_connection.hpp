@@ -102,7 +102,7 @@ public:
     /// session mode); a dirty one is closed, never handed to another client.
     void client_gone();
     /// Forgets its client without any protocol step (process exit only).
-    void drop_client() noexcept { client_.reset(); }
+    void drop_client() noexcept { forget_client(); }
     /// Runs server_check_query on this idle server (pool state tested); the pool hears of
     /// the outcome through check_done(), or the server closes.
     void start_check();
@@ -132,6 +132,12 @@ private:
     /// unlinked server; consume_unlinked() reads the answer.
     net::awaitable<void> send_own_query(std::string sql);
     void detach();
+    /// Lets go of the client, and the relay link forgets it too: what the server says from
+    /// now on (a reset's ParameterStatus, replies to what it sent) reaches no client.
+    void forget_client() noexcept {
+        link_.detach();
+        client_.reset();
+    }
     void release();
     /// Gives the unlinked server back to its pool, or closes it when the pool says so.
     void return_to_pool();

@@ -487,6 +487,27 @@ TEST_F(RelayTest, EverySplitSendsTheSame) {
     }
 }
 
+// ParameterStatus follows both sides while linked; once the link has let go of its client
+// (it left; the server runs its reset), reports change the server's value only.
+TEST_F(RelayTest, DetachedLinkReachesNoClient) {
+    client c;
+    attach(c);
+    const int i = tracked_.index_of("application_name");
+    ASSERT_GE(i, 0);
+    byte_buffer out;
+    protocol::append_parameter_status(out, "application_name", "mine");
+    answer(out);
+    ASSERT_NE(c.parameters.find(i), nullptr);
+    EXPECT_EQ(*c.parameters.find(i), "mine");
+    server_.detach();
+    out.clear();
+    protocol::append_parameter_status(out, "application_name", "");
+    EXPECT_EQ(server_.note_parameter(protocol::bytes_view(out).subspan(5)), i);
+    EXPECT_EQ(*c.parameters.find(i), "mine");
+    ASSERT_NE(server_.parameters().find(i), nullptr);
+    EXPECT_EQ(*server_.parameters().find(i), "");
+}
+
 // Statement mode: a ReadyForQuery inside a transaction block is refused.
 TEST_F(RelayTest, StatementModeRefusesTransactions) {
     mode_ = config::pool_mode::statement;
