@@ -168,6 +168,18 @@ protected:
         return r;
     }
 
+    /// `c` prepares `query` as `name` and the server answers it: the name is taken.
+    void prepared(client& c, std::string_view name, std::string_view query) {
+        byte_buffer in;
+        parse(in, name, query);
+        simple(in, frontend_tag::sync);
+        send(c, in);
+        byte_buffer out;
+        backend(out, backend_tag::parse_complete);
+        ready(out);
+        EXPECT_EQ(answer(out).stop, server_stop::free);
+    }
+
     tracked_parameters tracked_{{}};
     statement_registry registry_;
     stats::counters stats_;
@@ -205,23 +217,16 @@ TEST_F(RelayTest, NamedParseIsRenamedAndAnswered) {
 TEST_F(RelayTest, CachedStatementAnsweredByStandIn) {
     client first;
     attach(first);
-    byte_buffer in;
-    parse(in, "a", "SELECT 2");
-    simple(in, frontend_tag::sync);
-    send(first, in);
-    byte_buffer out;
-    backend(out, backend_tag::parse_complete);
-    ready(out);
-    ASSERT_EQ(answer(out).stop, server_stop::free);
+    prepared(first, "a", "SELECT 2");
     server_.detach();
 
     client second;
     attach(second);
-    in.clear();
+    byte_buffer in;
     parse(in, "b", "SELECT 2");
     simple(in, frontend_tag::sync);
     EXPECT_EQ(send(second, in).to_server, "C:S:_sbk_none S");
-    out.clear();
+    byte_buffer out;
     backend(out, backend_tag::close_complete);
     ready(out);
     EXPECT_EQ(answer(out).to_client, "1 Z");
@@ -233,25 +238,18 @@ TEST_F(RelayTest, CachedStatementAnsweredByStandIn) {
 TEST_F(RelayTest, BindOnAnotherServerPreparesFirst) {
     client c;
     attach(c);
-    byte_buffer in;
-    parse(in, "s", "SELECT 3");
-    simple(in, frontend_tag::sync);
-    send(c, in);
-    byte_buffer out;
-    backend(out, backend_tag::parse_complete);
-    ready(out);
-    answer(out);
+    prepared(c, "s", "SELECT 3");
     server_.detach();
     server_.cache().clear();  // as another server would have it
 
     attach(c);
-    in.clear();
+    byte_buffer in;
     bind_message(in, "s");
     simple(in, frontend_tag::execute);
     simple(in, frontend_tag::sync);
     const std::string n = sname("SELECT 3");
     EXPECT_EQ(send(c, in).to_server, "P:" + n + " B:" + n + " E S");
-    out.clear();
+    byte_buffer out;
     backend(out, backend_tag::parse_complete);
     backend(out, backend_tag::bind_complete);
     backend(out, backend_tag::command_complete, "SELECT 1");
@@ -351,18 +349,11 @@ TEST_F(RelayTest, CopyInByExecuteHoldsUntilCopyDone) {
 TEST_F(RelayTest, DeallocateByQueryUsesStandIn) {
     client c;
     attach(c);
+    prepared(c, "s", "SELECT 6");
     byte_buffer in;
-    parse(in, "s", "SELECT 6");
-    simple(in, frontend_tag::sync);
-    send(c, in);
-    byte_buffer out;
-    backend(out, backend_tag::parse_complete);
-    ready(out);
-    answer(out);
-    in.clear();
     protocol::append_query(in, "DEALLOCATE s");
     EXPECT_EQ(send(c, in).to_server, "Q:PREPARE _sbk_dealloc AS SELECT;DEALLOCATE _sbk_dealloc");
-    out.clear();
+    byte_buffer out;
     backend(out, backend_tag::command_complete, "PREPARE");
     backend(out, backend_tag::command_complete, "DEALLOCATE");
     ready(out);
@@ -375,15 +366,8 @@ TEST_F(RelayTest, DeallocateByQueryUsesStandIn) {
 TEST_F(RelayTest, CloseForgetsTheClientsNameOnly) {
     client c;
     attach(c);
+    prepared(c, "s", "SELECT 14");
     byte_buffer in;
-    parse(in, "s", "SELECT 14");
-    simple(in, frontend_tag::sync);
-    send(c, in);
-    byte_buffer out;
-    backend(out, backend_tag::parse_complete);
-    ready(out);
-    answer(out);
-    in.clear();
     close_statement(in, "s");
     simple(in, frontend_tag::sync);
     EXPECT_EQ(send(c, in).to_server, "C:S:s S");
@@ -418,15 +402,8 @@ TEST_F(RelayTest, RefusalsSayWhy) {
     {
         client c;
         attach(c);
+        prepared(c, "s", "SELECT 9");
         byte_buffer in;
-        parse(in, "s", "SELECT 9");
-        simple(in, frontend_tag::sync);
-        send(c, in);
-        byte_buffer out;
-        backend(out, backend_tag::parse_complete);
-        ready(out);
-        answer(out);
-        in.clear();
         parse(in, "s", "SELECT 10");
         const auto r = send(c, in);
         EXPECT_EQ(r.stop, client_stop::refused);
