@@ -61,7 +61,6 @@ public:
     void attach(client_view client, bool tracks_statements);
     /// The client is gone, or the server went back to the pool.
     void detach() noexcept { client_ = {}; }
-    bool linked() const noexcept { return client_.parameters != nullptr; }
 
     const link_state& state() const noexcept { return state_; }
     /// The client side is writing, or stopped inside a message: the server must stay.

@@ -67,7 +67,6 @@ public:
     bool is_admin_user() const noexcept { return admin_user_; }
     /// Authenticated (it may have been refused or closed since).
     bool logged_in() const noexcept { return authenticated_; }
-    client_phase phase() const noexcept { return phase_; }
     /// Woken without a server: its task has yet to resume and report the failure.
     bool wait_ending() const noexcept {
         return wait_ == wait_answer::refused || wait_ == wait_answer::refused_at_once;
