@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -836,6 +837,23 @@ TEST_F(TimeoutsSweepTest, UserClientIdleTimeout) {
     // Must NOT happen within 1 s more: limits_other closed.
     EXPECT_FALSE(other_end.closed_within(1s)) << "limits_other has no client_idle_timeout";
     EXPECT_EQ(pq::value(other.get(), "SELECT 1"), "1");
+}
+
+// A [users] client_idle_timeout that a RELOAD (here SIGHUP) adds reaches clients already
+// logged in: their limits are resolved again at each reload, not only at login.
+TEST_F(TimeoutsSweepTest, UserClientIdleTimeoutAddedByReload) {
+    ini_spec spec;
+    spec.databases = database_line("mastodon_production", "");
+    const auto before = options_for(spec, plain_users);
+    start_sabakan(before);
+    auto mastodon = pq::connect_ok(sabakan().conninfo("mastodon", "password", app_database));
+    end_watch mastodon_end(mastodon.get());
+    EXPECT_FALSE(mastodon_end.closed_within(1500ms)) << "closed with no client_idle_timeout set";
+    spec.users = "mastodon = client_idle_timeout=1\n";
+    sabakan().rewrite_config(cluster(), options_for(spec, plain_users));
+    sabakan().signal(SIGHUP);
+    EXPECT_TRUE(mastodon_end.closed_within(4s)) << "the reloaded client_idle_timeout = 1 unused";
+    EXPECT_EQ(mastodon_end.sqlstate(), "57P05");
 }
 
 // As in PgBouncer, a client-side [users] setting follows the user the client logged in as,
