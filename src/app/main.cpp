@@ -285,13 +285,14 @@ int main(int argc, char** argv) {
     session::pooler& pooler = *poolers.front();
     admin::metrics_endpoint metrics(pooler);
     try {
-        pooler.listen(app::inherited_listeners());
-        for (int i = 1; i < workers; ++i) {
-            poolers[static_cast<std::size_t>(i)]->share_listeners(pooler);
-        }
+        // Metrics first: once the client ports accept, a scrape finds the endpoint too.
         if (!s.metrics_listen.empty()) {
             // The config loader has checked the text already.
             metrics.listen(*config::parse_listen_address(s.metrics_listen));
+        }
+        pooler.listen(app::inherited_listeners());
+        for (int i = 1; i < workers; ++i) {
+            poolers[static_cast<std::size_t>(i)]->share_listeners(pooler);
         }
     } catch (const std::exception& e) {
         log::emit(log::level::fatal, "{}", e.what());
