@@ -8,6 +8,8 @@
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 
+#include <sabakan/session/client_login.hpp>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,30 +36,22 @@ bool client_session::hung_up() const {
     return n != -1;
 }
 
-bool client_session::peer_is_own_user() const {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(const_cast<net::transport&>(transport_).native_handle(), SOL_SOCKET,
-                     SO_PEERCRED, &cred, &len) != 0) {
-        return false;
-    }
-    return cred.uid == ::getuid();
-}
-
 net::awaitable<bool> client_session::welcome_console() {
     const auto& s = owner_.settings();
     auto listed = [&](const std::vector<std::string>& names) {
-        return std::find(names.begin(), names.end(), user_) != names.end();
+        return std::find(names.begin(), names.end(), who_.user) != names.end();
     };
-    const bool own_socket_user = is_unix_ && user_ == "pgbouncer" && peer_is_own_user();
+    const bool own_socket_user =
+        who_.is_unix && who_.user == "pgbouncer" && peer_is_own_user(transport_);
     admin_user_ = own_socket_user || listed(s.admin_users);
     // auth_type = any lets everyone in, read-only unless listed in admin_users.
     const bool may_read = listed(s.stats_users) || s.auth == config::auth_type::any;
     if (!admin_user_ && !may_read) {
-        co_await fatal(sqlstate::invalid_authorization,
-                       fmt::format("not allowed: user \"{}\" may not use the admin console", user_),
-                       "add the user to admin_users (all commands) or stats_users (SHOW only) "
-                       "in the pooler's config");
+        co_await fatal(
+            sqlstate::invalid_authorization,
+            fmt::format("not allowed: user \"{}\" may not use the admin console", who_.user),
+            "add the user to admin_users (all commands) or stats_users (SHOW only) "
+            "in the pooler's config");
         co_return false;
     }
     ++owner_.admin_stats().client_login_count;

@@ -1,34 +1,24 @@
-// Client side of a link. Login is straight-line coroutine code; the forwarding loop is
-// flat (no nested awaitables per message) and copies nothing: scanned bytes go from the
-// receive buffer straight to the server's socket.
-#include <sabakan/auth/base64.hpp>
-#include <sabakan/auth/md5.hpp>
-#include <sabakan/auth/random.hpp>
-#include <sabakan/auth/scram.hpp>
+// A client connection: its life cycle, the wait for a server, and the forwarding loop
+// (the pump). The loop is flat (no nested awaitables per message) and copies nothing:
+// scanned bytes go from the receive buffer straight to the server's transport. The login
+// is client_login's, a cancel request cancel_request's.
 #include <sabakan/core/assert.hpp>
 #include <sabakan/core/log.hpp>
 #include <sabakan/net/transport.hpp>
-#include <sabakan/protocol/extended.hpp>
-#include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/relay/scanners.hpp>
+#include <sabakan/session/client_login.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
-#include <sabakan/session/worker_group.hpp>
 
 #include "address.hpp"
+#include "cancel_request.hpp"
 
-#include <openssl/crypto.h>
-#include <strings.h>
 #include <sys/socket.h>
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <array>
-#include <cerrno>
+#include <cstring>
 
 namespace sabakan::session {
 
@@ -42,41 +32,6 @@ namespace {
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
 }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-/// Whether ignore_startup_parameters names `name`.
-bool is_ignored(const config::settings& s, std::string_view name) {
-    for (const auto& i : s.ignore_startup_parameters) {
-        if (iequals(name, i)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/// Reads a startup packet's `options` into `settings`; what is not acceptable there (a
-/// setting neither tracked nor ignored, or not a -c setting at all), or "" when all is.
-std::string vet_options(std::string_view options, const config::settings& s,
-                        const relay::tracked_parameters& tracked,
-                        std::vector<std::pair<std::string, std::string>>& settings) {
-    if (!protocol::decode_startup_options(options, settings)) {
-        return std::string(options);
-    }
-    for (const auto& [name, value] : settings) {
-        if (tracked.index_of(name) < 0 && !is_ignored(s, name)) {
-            return name;
-        }
-    }
-    return {};
-}
-
-// Startup parameters PostgreSQL reports back and sabakan passes on (or tracks later).
-constexpr std::array<std::string_view, 7> accepted_params{
-    "user",      "database", "application_name", "client_encoding",
-    "DateStyle", "TimeZone", "IntervalStyle"};
 
 std::string describe_peer(const net::stream_socket& s, bool is_unix) {
     if (is_unix) {
@@ -104,26 +59,26 @@ client_session::client_session(pooler& owner, net::stream_socket socket, bool is
       scanner_(relay::client_scanner(buf_.capacity(),
                                      static_cast<std::uint32_t>(owner.settings().max_packet_size))),
       wait_timer_(owner.io()),
-      is_unix_(is_unix),
       connect_time_(std::time(nullptr)),
-      request_time_(connect_time_),
-      id_(owner.next_connection_id()) {
-    peer_ = describe_peer(transport_.socket(), is_unix_);
+      request_time_(connect_time_) {
+    who_.id = owner.next_connection_id();
+    who_.is_unix = is_unix;
+    who_.peer = describe_peer(transport_.socket(), is_unix);
     // TCP listeners close when a shutdown begins, so a TCP client made now was accepted
     // before; only the unix socket (kept for admins) takes new clients then.
-    came_during_shutdown_ = is_unix_ && owner.shutting_down() != shutdown_mode::none;
+    came_during_shutdown_ = is_unix && owner.shutting_down() != shutdown_mode::none;
     owner.add(*this);
 }
 
 std::pair<std::string, int> client_session::local_address() const {
-    if (is_unix_) {
+    if (who_.is_unix) {
         return {"unix", owner_.settings().listen_port};
     }
     return detail::local_end(transport_.socket());
 }
 
 std::pair<std::string, int> client_session::peer_address() const {
-    if (is_unix_) {
+    if (who_.is_unix) {
         return {"unix", owner_.settings().listen_port};
     }
     return detail::remote_end(transport_.socket());
@@ -133,7 +88,7 @@ void client_session::kill(std::string_view reason) {
     if (closing()) {
         return;
     }
-    if (authenticated_ && !server_ && !is_admin_) {
+    if (authenticated_ && !server_ && !who_.is_admin) {
         // Nothing else writes to it now (no server is linked, and it is past its login):
         // tell it why before closing, as PgBouncer does.
         end_with_error(sqlstate::admin_shutdown, reason,
@@ -185,7 +140,7 @@ void client_session::set_phase(client_phase next) noexcept {
     SABAKAN_ASSERT(legal);
     if (!legal) {
         // Without assertions (release builds): say so, and stay where it is.
-        log::error("C-{}: no step from phase {} to {}; staying", id_, static_cast<int>(phase_),
+        log::error("C-{}: no step from phase {} to {}; staying", who_.id, static_cast<int>(phase_),
                    static_cast<int>(next));
         return;
     }
@@ -289,13 +244,14 @@ net::awaitable<void> client_session::send(protocol::byte_buffer& out) {
 relay::rewrite_context client_session::rewrite_context() {
     const auto& s = owner_.settings();
     return {owner_.statements(), static_cast<std::size_t>(s.max_prepared_statements),
-            static_cast<std::size_t>(s.max_client_prepared_statements), pool_->stats(), id_};
+            static_cast<std::size_t>(s.max_client_prepared_statements), pool_->stats(), who_.id};
 }
 
 net::awaitable<void> client_session::fatal(std::string_view state, std::string_view message,
                                            std::string_view hint) {
     if (owner_.settings().log_pooler_errors) {
-        log::warning("C-{}: {}/{}@{} pooler error: {}", id_, database_, user_, peer_, message);
+        log::warning("C-{}: {}/{}@{} pooler error: {}", who_.id, who_.database, who_.user,
+                     who_.peer, message);
     }
     close_reason_ = std::string(message);
     protocol::byte_buffer out;
@@ -309,7 +265,8 @@ net::awaitable<void> client_session::run() {
     try {
         parked = co_await run_session();
     } catch (const std::exception& e) {
-        log::error("C-{}: {}/{}@{} session failed: {}", id_, database_, user_, peer_, e.what());
+        log::error("C-{}: {}/{}@{} session failed: {}", who_.id, who_.database, who_.user,
+                   who_.peer, e.what());
     }
     after_forward(parked);
 }
@@ -319,7 +276,8 @@ net::awaitable<void> client_session::resume() {
     try {
         parked = co_await forward();
     } catch (const std::exception& e) {
-        log::error("C-{}: {}/{}@{} session failed: {}", id_, database_, user_, peer_, e.what());
+        log::error("C-{}: {}/{}@{} session failed: {}", who_.id, who_.database, who_.user,
+                   who_.peer, e.what());
     }
     after_forward(parked);
 }
@@ -379,10 +337,11 @@ net::awaitable<bool> client_session::run_session() {
     owner_.client_opened();
     counted_ = true;
     arm_login_timer();
+    client_login login(owner_, *this, transport_, buf_, scanner_, who_);
     protocol::startup_packet sp;
     std::string startup_bytes;  // what `sp` views; lives only as long as the login
     for (;;) {
-        if (!co_await read_startup(sp, startup_bytes)) {
+        if (!co_await login.read_startup(sp, startup_bytes)) {
             co_return false;
         }
         if (sp.kind == protocol::startup_kind::ssl_request ||
@@ -400,40 +359,48 @@ net::awaitable<bool> client_session::run_session() {
         break;
     }
     if (sp.kind == protocol::startup_kind::cancel_request) {
-        co_await handle_cancel(sp.cancel);
+        co_await forward_cancel(owner_, sp.cancel, who_.id);
         co_return false;
     }
     // Never co_await inside || or &&: GCC 12 miscompiles the short circuit (both sides
     // run). One co_await per statement.
-    if (!co_await handle_startup(sp)) {
+    if (!co_await login.check_startup(sp, parameters_)) {
         co_return false;
     }
-    if (!co_await authenticate()) {
+    // WAIT_FOR_CLIENTS serves every client that connected before it (a rolling restart's
+    // last arrivals included); WAIT_FOR_SERVERS ends clients as their transactions do.
+    if (!who_.is_admin &&
+        (came_during_shutdown_ || owner_.shutting_down() == shutdown_mode::wait_for_servers)) {
+        co_await fatal(sqlstate::cannot_connect_now, "pooler is shutting down",
+                       "connect again in a moment (to the new process, after a restart)");
+        co_return false;
+    }
+    if (!co_await login.authenticate()) {
         co_return false;
     }
     // Which databases exist is told only to clients that proved who they are.
-    if (!is_admin_ && owner_.cfg().find_database(database_) == nullptr) {
+    if (!who_.is_admin && owner_.cfg().find_database(who_.database) == nullptr) {
         co_await no_such_database();
         co_return false;
     }
-    if (!is_admin_ && owner_.is_disabled(database_)) {
+    if (!who_.is_admin && owner_.is_disabled(who_.database)) {
         co_await fatal(sqlstate::cannot_connect_now,
-                       fmt::format("database \"{}\" is disabled", database_),
+                       fmt::format("database \"{}\" is disabled", who_.database),
                        "an administrator ran DISABLE on it; ENABLE in the admin console lets "
                        "clients in again");
         co_return false;
     }
     authenticated_ = true;
     wait_timer_.cancel();  // the login timer
-    set_phase(is_admin_ ? client_phase::console : client_phase::forwarding);
-    if (is_admin_) {
+    set_phase(who_.is_admin ? client_phase::console : client_phase::forwarding);
+    if (who_.is_admin) {
         if (!co_await welcome_console()) {
             co_return false;
         }
         co_await serve_console();
         co_return false;
     }
-    if (auto limit = owner_.admit_client(database_, user_); !limit.empty()) {
+    if (auto limit = owner_.admit_client(who_.database, who_.user); !limit.empty()) {
         co_await fatal(sqlstate::too_many_connections,
                        fmt::format("no more connections allowed ({})", limit),
                        fmt::format("raise {} in the pooler's config, or have the application "
@@ -442,369 +409,18 @@ net::awaitable<bool> client_session::run_session() {
         co_return false;
     }
     admitted_ = true;
-    pool_ = owner_.pool_for(database_, user_);
+    pool_ = owner_.pool_for(who_.database, who_.user);
     if (pool_ == nullptr) {  // the entry vanished in a reload during authentication
         co_await no_such_database();
         co_return false;
     }
-    user_limits_ = owner_.user_limits_for(user_);
+    user_limits_ = owner_.user_limits_for(who_.user);
     pool_->client_joined();  // counted while it waits for its first server, too
     joined_pool_ = true;
     if (!co_await welcome()) {
         co_return false;
     }
     co_return co_await forward();
-}
-
-net::awaitable<bool> client_session::read_startup(protocol::startup_packet& sp,
-                                                  std::string& bytes) {
-    for (;;) {
-        auto in = buf_.unparsed();
-        if (auto len = protocol::startup_length(in)) {
-            if (*len < 8 || *len > protocol::max_startup_packet) {
-                co_await fatal(sqlstate::protocol_violation, "invalid length of startup packet");
-                co_return false;
-            }
-            if (*len > buf_.capacity()) {
-                co_await fatal(
-                    sqlstate::protocol_violation,
-                    fmt::format("startup packet of {} bytes is larger than pkt_buf", *len),
-                    "raise pkt_buf in the pooler's config, or send fewer or shorter "
-                    "startup parameters");
-                co_return false;
-            }
-            if (in.size() >= *len) {
-                bytes.assign(reinterpret_cast<const char*>(in.data()), *len);
-                buf_.advance(*len);
-                buf_.discard_parsed();
-                switch (protocol::decode_startup(protocol::as_bytes(bytes), sp)) {
-                    case protocol::startup_error::none:
-                        co_return true;
-                    case protocol::startup_error::bad_version:
-                        co_await fatal(
-                            sqlstate::feature_not_supported,
-                            fmt::format("unsupported frontend protocol {}.{}: server supports 3.0",
-                                        sp.version >> 16, sp.version & 0xffff));
-                        co_return false;
-                    case protocol::startup_error::bad_length:
-                        co_await fatal(sqlstate::protocol_violation,
-                                       "invalid length of startup packet");
-                        co_return false;
-                    case protocol::startup_error::malformed:
-                        co_await fatal(sqlstate::protocol_violation,
-                                       "invalid startup packet layout: "
-                                       "expected name/value pairs ending with a NUL");
-                        co_return false;
-                }
-            }
-        }
-        error_code ec;
-        auto space = buf_.free_space();
-        auto n = co_await transport_.async_read_some(space,
-                                                     asio::redirect_error(net::use_awaitable, ec));
-        if (ec || n == 0) {
-            co_return false;
-        }
-        buf_.commit(n);
-    }
-}
-
-net::awaitable<bool> client_session::handle_startup(const protocol::startup_packet& sp) {
-    const auto& s = owner_.settings();
-    user_ = std::string(sp.param("user"));
-    database_ = std::string(sp.param("database"));
-    if (database_.empty()) {
-        database_ = user_;
-    }
-    if (user_.empty()) {
-        co_await fatal(sqlstate::invalid_authorization,
-                       "no PostgreSQL user name specified in startup packet");
-        co_return false;
-    }
-    application_name_ = std::string(sp.param("application_name"));
-    is_admin_ = database_ == "pgbouncer";
-    // protocol.html#PROTOCOL-VERSIONS: a newer 3.x minor version or `_pq_.` options get
-    // NegotiateProtocolVersion (3.0, none recognised) before authentication, as from
-    // PostgreSQL 15, and the client goes on with 3.0 or hangs up.
-    if (protocol::byte_buffer out; protocol::append_protocol_negotiation(sp, out)) {
-        co_await send(out);
-        if (closing()) {
-            co_return false;
-        }
-    }
-    // `options` (PGOPTIONS): each -c setting must be tracked or ignored, like a parameter.
-    std::vector<std::pair<std::string, std::string>> option_settings;
-    if (const auto bad = vet_options(sp.param("options"), s, owner_.tracked(), option_settings);
-        !bad.empty()) {
-        co_await fatal(sqlstate::protocol_violation,
-                       fmt::format("unsupported startup parameter in options: {}", bad),
-                       "pass only -c name=value settings in options, and add the name to "
-                       "ignore_startup_parameters or track_extra_parameters in the pooler's "
-                       "config");
-        co_return false;
-    }
-    for (const auto& [name, value] : sp.params) {
-        bool ok = name.starts_with("_pq_.");
-        for (auto a : accepted_params) {
-            ok = ok || iequals(name, a);
-        }
-        ok = ok || is_ignored(s, name) || owner_.tracked().index_of(name) >= 0 || name == "options";
-        if (!ok) {
-            co_await fatal(sqlstate::protocol_violation,
-                           fmt::format("unsupported startup parameter: {}", name),
-                           "remove it from the connection settings, or add it to "
-                           "ignore_startup_parameters in the pooler's config");
-            co_return false;
-        }
-    }
-    // The session parameters the client asks for; each server it borrows gets them before
-    // its first message there.
-    if (s.application_name_add_host && !is_unix_) {
-        application_name_ = fmt::format("{} - {}", application_name_, peer_);
-    }
-    for (const auto& [name, value] : sp.params) {
-        if (const int i = owner_.tracked().index_of(name); i >= 0) {
-            parameters_.set(i, value);
-        }
-    }
-    for (const auto& [name, value] : option_settings) {
-        if (const int i = owner_.tracked().index_of(name); i >= 0) {
-            parameters_.set(i, value);
-        }
-    }
-    if (const int i = owner_.tracked().index_of("application_name");
-        i >= 0 && !application_name_.empty()) {
-        parameters_.set(i, application_name_);
-    }
-    if (s.log_connections) {
-        log::info("C-{}: {}/{}@{} login attempt: db={} user={} tls=no", id_, database_, user_,
-                  peer_, database_, user_);
-    }
-    // The console is exempt, as in PgBouncer: an operator can still look and act while
-    // clients (or silent connections waiting out client_login_timeout) fill the limit.
-    if (!is_admin_ && owner_.client_count() > s.max_client_conn) {
-        co_await fatal(sqlstate::too_many_connections,
-                       "no more connections allowed (max_client_conn)",
-                       "raise max_client_conn, or have the application open fewer connections");
-        co_return false;
-    }
-    if (is_admin_) {
-        co_return true;
-    }
-    // WAIT_FOR_CLIENTS serves every client that connected before it (a rolling restart's
-    // last arrivals included); WAIT_FOR_SERVERS ends clients as their transactions do.
-    if (came_during_shutdown_ || owner_.shutting_down() == shutdown_mode::wait_for_servers) {
-        co_await fatal(sqlstate::cannot_connect_now, "pooler is shutting down",
-                       "connect again in a moment (to the new process, after a restart)");
-        co_return false;
-    }
-    co_return true;
-}
-
-net::awaitable<bool> client_session::read_password(std::string& out, bool is_cstring) {
-    for (;;) {
-        auto r = scanner_.next(buf_.unparsed());
-        if (r.status == scan_status::message && r.whole && r.tag == 'p') {
-            auto body = protocol::as_text(r.body());
-            if (is_cstring) {
-                if (body.empty() || body.back() != '\0') {
-                    co_await fatal(sqlstate::protocol_violation, "invalid password packet");
-                    co_return false;
-                }
-                body.remove_suffix(1);
-                // As PostgreSQL answers it, known and unknown users alike: an empty password
-                // never logs in, whatever the auth_file holds.
-                if (body.empty()) {
-                    co_await fatal(sqlstate::invalid_password, "empty password returned by client",
-                                   "give the user's password in the connection settings");
-                    co_return false;
-                }
-            }
-            out.assign(body);
-            buf_.advance(r.consumed());
-            buf_.discard_parsed();
-            co_return true;
-        }
-        if (r.status != scan_status::need_more) {
-            co_await fatal(sqlstate::protocol_violation,
-                           "expected a password message during authentication");
-            co_return false;
-        }
-        error_code ec;
-        auto space = buf_.free_space();
-        auto n = co_await transport_.async_read_some(space,
-                                                     asio::redirect_error(net::use_awaitable, ec));
-        if (ec || n == 0) {
-            co_return false;
-        }
-        buf_.commit(n);
-    }
-}
-
-net::awaitable<bool> client_session::authenticate() {
-    // A RELOAD may replace the config and userlist while this login waits for the client:
-    // keep the ones it started with alive until it ends.
-    const auto cfg = owner_.cfg_ptr();
-    const auto users = owner_.users_ptr();
-    const auto& s = cfg->bouncer;
-    const std::string* secret = users->find(user_);
-    // An empty entry names a user for auth_type = trust; under a password method it must not
-    // mean "the empty password", so it is no secret at all.
-    if (secret != nullptr && secret->empty() && s.auth != config::auth_type::trust) {
-        secret = nullptr;
-    }
-    auto failed = [&]() -> net::awaitable<bool> {
-        co_await fatal(sqlstate::invalid_password,
-                       fmt::format("password authentication failed for user \"{}\"", user_),
-                       "check the user name and password, and the pooler's auth_file");
-        co_return false;
-    };
-    protocol::byte_buffer out;
-    // The console's own user needs no password on the unix socket when it runs as the
-    // same OS user as the pooler (the way init scripts and restarts reach it).
-    if (is_admin_ && is_unix_ && user_ == "pgbouncer" && peer_is_own_user()) {
-        co_return true;
-    }
-    switch (s.auth) {
-        case config::auth_type::any:
-            co_return true;
-        case config::auth_type::trust:
-            if (secret == nullptr && !s.auth_file.empty()) {
-                co_await fatal(sqlstate::invalid_authorization,
-                               fmt::format("no such user: {}", user_),
-                               "add the user to the pooler's auth_file");
-                co_return false;
-            }
-            co_return true;
-        case config::auth_type::plain: {
-            protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
-            co_await send(out);
-            std::string password;
-            if (closing()) {
-                co_return false;
-            }
-            if (!co_await read_password(password)) {
-                co_return false;
-            }
-            if (secret == nullptr) {
-                co_return co_await failed();
-            }
-            std::string expected = auth::is_md5_secret(*secret)
-                                       ? auth::md5_password_secret(password, user_)
-                                       : password;
-            if (expected.size() != secret->size() ||
-                CRYPTO_memcmp(expected.data(), secret->data(), expected.size()) != 0) {
-                co_return co_await failed();
-            }
-            co_return true;
-        }
-        case config::auth_type::scram_sha_256:
-            if (co_await authenticate_scram(secret)) {
-                co_return true;
-            }
-            co_return co_await failed();
-        case config::auth_type::md5: {
-            if (secret != nullptr && auth::parse_scram_secret(*secret)) {
-                // A SCRAM secret cannot answer an md5 challenge: use SCRAM with this client,
-                // as PgBouncer does.
-                if (co_await authenticate_scram(secret)) {
-                    co_return true;
-                }
-                co_return co_await failed();
-            }
-            std::array<std::byte, 4> salt{};
-            auth::random_bytes(salt);
-            protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
-            co_await send(out);
-            std::string response;
-            if (closing()) {
-                co_return false;
-            }
-            if (!co_await read_password(response)) {
-                co_return false;
-            }
-            // An unknown user is challenged like a known one, so a failed login does not
-            // reveal which user names exist.
-            if (secret == nullptr || !auth::verify_md5_response(*secret, user_, salt, response)) {
-                co_return co_await failed();
-            }
-            co_return true;
-        }
-        default:
-            co_await fatal(
-                sqlstate::feature_not_supported,
-                fmt::format("auth_type {} is not supported yet", config::to_string(s.auth)),
-                "use auth_type = md5, plain, trust or any");
-            co_return false;
-    }
-}
-
-net::awaitable<bool> client_session::authenticate_scram(const std::string* secret) {
-    // SASL exchange (sasl-authentication.html): mechanism list, client-first,
-    // server-first, client-final, server-final. An unknown user gets a made-up secret so
-    // the exchange looks the same (salt and iterations included) and fails only at the proof.
-    // Neither a stand-in nor a cached plain password costs PBKDF2 per attempt: made-up
-    // users cost the event loop little, and answer as fast as stored secrets.
-    std::optional<auth::scram_secret> parsed;
-    const int iterations = owner_.settings().scram_iterations;
-    if (secret != nullptr) {
-        parsed = auth::parse_scram_secret(*secret);
-        if (!parsed && !auth::is_md5_secret(*secret) && !secret->empty()) {
-            parsed = owner_.scram_cache().get(user_, *secret, iterations);
-        }
-    }
-    bool known = parsed.has_value();
-    if (!known) {
-        parsed = auth::stand_in_secret(user_, iterations);
-    }
-    auth::scram_server server(std::move(*parsed));
-    protocol::byte_buffer out;
-    std::string mechs = std::string(auth::scram_mechanism);
-    mechs.push_back('\0');
-    mechs.push_back('\0');
-    protocol::append_auth_request(out, protocol::auth_request::sasl, protocol::as_bytes(mechs));
-    co_await send(out);
-    std::string msg;
-    if (closing()) {
-        co_return false;
-    }
-    if (!co_await read_password(msg, false)) {
-        co_return false;
-    }
-    protocol::message_reader r{protocol::as_bytes(msg)};
-    auto mech = r.cstring();
-    auto len = r.i32();
-    auto data = protocol::as_text(r.rest());
-    if (r.failed() || mech != auth::scram_mechanism ||
-        len != static_cast<std::int32_t>(data.size())) {
-        co_await fatal(sqlstate::protocol_violation, "invalid SASL initial response",
-                       "the client must choose SCRAM-SHA-256");
-        co_return false;
-    }
-    std::string reply;
-    std::string error;
-    if (!server.handle_client_first(data, reply, error)) {
-        co_await fatal(sqlstate::protocol_violation,
-                       fmt::format("invalid SCRAM message: {}", error));
-        co_return false;
-    }
-    protocol::append_auth_request(out, protocol::auth_request::sasl_continue,
-                                  protocol::as_bytes(reply));
-    co_await send(out);
-    if (closing()) {
-        co_return false;
-    }
-    if (!co_await read_password(msg, false)) {
-        co_return false;
-    }
-    if (!server.handle_client_final(msg, reply, error) || !known) {
-        log::debug("C-{}: SCRAM exchange failed: {}", id_, known ? error : "unknown user");
-        co_return false;
-    }
-    protocol::append_auth_request(out, protocol::auth_request::sasl_final,
-                                  protocol::as_bytes(reply));
-    co_await send(out);
-    co_return !closing();
 }
 
 net::awaitable<bool> client_session::welcome() {
@@ -883,7 +499,7 @@ client_session::wait_result client_session::end_wait() {
         // Nobody waits for the answer to the queued request any more, so it must not run
         // now; and the server was just handed over clean, so it goes straight back to the
         // pool instead of being closed as a link with a request in flight.
-        log::debug("C-{}: client left while waiting for a server", id_);
+        log::debug("C-{}: client left while waiting for a server", who_.id);
         set_phase(client_phase::closing);
         auto s = server_;
         s->client_gone();
@@ -894,7 +510,8 @@ client_session::wait_result client_session::end_wait() {
 }
 
 net::awaitable<void> client_session::no_such_database() {
-    co_await fatal(sqlstate::invalid_catalog_name, fmt::format("no such database: {}", database_),
+    co_await fatal(sqlstate::invalid_catalog_name,
+                   fmt::format("no such database: {}", who_.database),
                    "add it to [databases] in the pooler's config, or add a \"*\" entry");
 }
 
@@ -1008,12 +625,12 @@ net::awaitable<bool> client_session::forward() {
         }
         switch (stop) {
             case relay::client_stop::lost_server:
-                log::error("C-{}: lost its server in the middle of a message; closing", id_);
+                log::error("C-{}: lost its server in the middle of a message; closing", who_.id);
                 co_return false;
             case relay::client_stop::bad_length:
                 // Linked: the server side may be writing to the client at this moment, so no
                 // ErrorResponse can be slipped in. The bad bytes are never forwarded.
-                log::warning("C-{}: invalid message length from client; closing", id_);
+                log::warning("C-{}: invalid message length from client; closing", who_.id);
                 close_reason_ = "invalid message length";
                 co_return false;
             case relay::client_stop::refused: {
@@ -1088,73 +705,6 @@ net::awaitable<bool> client_session::forward() {
     }
 }
 
-net::awaitable<void> client_session::handle_cancel(protocol::cancel_key key) {
-    if (const int w = owner_.worker_of(key); w != owner_.worker_index()) {
-        // The key's client lives on another worker: the cancel is carried out there.
-        pooler& other = owner_.group()->worker(w);
-        co_await asio::co_spawn(other.io(), send_cancel(other, key, id_), net::use_awaitable);
-        co_return;
-    }
-    co_await send_cancel(owner_, key, id_);
-}
-
-net::awaitable<void> client_session::send_cancel(pooler& owner, protocol::cancel_key key,
-                                                 std::uint64_t requester) {
-    client_session* target = owner.find_client(key);
-    if (target == nullptr || target->server_ == nullptr || target->server_->closed()) {
-        co_return;  // nothing running for that key: nothing to cancel
-    }
-    auto server = target->server_;
-    // The socket and the flag are shared with the deadline's handler, which may run after
-    // this task has ended (both completed in the same turn of the event loop).
-    auto sock = std::make_shared<net::stream_socket>(owner.io());
-    auto timed_out = std::make_shared<bool>(false);
-    net::stream_socket& s = *sock;
-    // cancel_wait_timeout bounds the whole cancel (connect, send, PostgreSQL's close), so a
-    // hung server cannot pile up cancel connections. Off (0) it is still bounded, by 10 s:
-    // the server waits for the cancel before it serves anyone else.
-    net::steady_timer deadline(owner.io());
-    const auto limit = owner.settings().cancel_wait_timeout;
-    deadline.expires_after(limit > config::duration::zero() ? limit : config::duration(10'000'000));
-    deadline.async_wait([sock, timed_out](const error_code& e) {
-        if (!e) {
-            *timed_out = true;
-            error_code ignored;
-            sock->close(ignored);
-        }
-    });
-    error_code ec;
-    co_await s.async_connect(server->endpoint(), asio::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-        log::warning("C-{}: could not connect to send a cancel request: {}", requester,
-                     ec.message());
-        co_return;
-    }
-    // While connecting, the query may have ended and the server gone to another client,
-    // whose query must not be cancelled instead.
-    target = owner.find_client(key);
-    if (target == nullptr || target->server_ != server) {
-        co_return;
-    }
-    // From here until PostgreSQL has taken the request, the server is not lent to anyone
-    // else: the cancel would hit that client's query.
-    // Ended below, not by a destructor: a frame destroyed at exit must not touch the pool.
-    server->begin_cancel();
-    protocol::byte_buffer out;
-    protocol::append_cancel_request(out, server->backend_key());
-    co_await asio::async_write(s, asio::buffer(out), asio::redirect_error(net::use_awaitable, ec));
-    // PostgreSQL closes the connection once it has signalled the backend.
-    std::array<char, 1> sink{};
-    co_await s.async_read_some(asio::buffer(sink), asio::redirect_error(net::use_awaitable, ec));
-    server->end_cancel();
-    if (*timed_out) {
-        log::warning(
-            "C-{}: cancel request given up after cancel_wait_timeout: the server did not "
-            "finish it in time",
-            requester);
-    }
-}
-
 void client_session::finish() {
     if (registered_) {
         owner_.unregister_client(key_);
@@ -1177,15 +727,16 @@ void client_session::finish() {
         counted_ = false;
     }
     if (admitted_) {
-        owner_.client_left(database_, user_);
+        owner_.client_left(who_.database, who_.user);
         admitted_ = false;
     }
     // A connection that never said who it is (a port scan, a health check) is logged only
     // when sabakan closed it for a reason.
-    if (owner_.settings().log_disconnections && (!user_.empty() || !close_reason_.empty())) {
-        log::info("C-{}: {}/{}@{} closing because: {}", id_,
-                  database_.empty() ? "(nodb)" : database_, user_.empty() ? "(nouser)" : user_,
-                  peer_, close_reason_.empty() ? "client close request" : close_reason_);
+    if (owner_.settings().log_disconnections && (!who_.user.empty() || !close_reason_.empty())) {
+        log::info("C-{}: {}/{}@{} closing because: {}", who_.id,
+                  who_.database.empty() ? "(nodb)" : who_.database,
+                  who_.user.empty() ? "(nouser)" : who_.user, who_.peer,
+                  close_reason_.empty() ? "client close request" : close_reason_);
     }
     set_phase(client_phase::closing);
     transport_.close();

@@ -14,6 +14,7 @@
 #include <sabakan/relay/client_relay.hpp>
 #include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/relay/session_params.hpp>
+#include <sabakan/session/client_login.hpp>
 #include <sabakan/session/registry_hook.hpp>
 
 #include <cstdint>
@@ -47,7 +48,8 @@ enum class wait_answer : std::uint8_t {
 };
 
 class client_session final : public pool::waiter,
-                             public std::enable_shared_from_this<client_session> {
+                             public std::enable_shared_from_this<client_session>,
+                             private login_channel {
 public:
     client_session(pooler& owner, net::stream_socket socket, bool is_unix);
     ~client_session();
@@ -57,12 +59,12 @@ public:
     /// Where its bytes enter and leave.
     net::transport& transport() noexcept { return transport_; }
     server_connection* server() const noexcept { return server_.get(); }
-    const std::string& user() const noexcept { return user_; }
-    const std::string& database() const noexcept { return database_; }
-    const std::string& peer() const noexcept { return peer_; }
-    std::uint64_t id() const noexcept { return id_; }
-    bool is_unix() const noexcept { return is_unix_; }
-    bool is_admin() const noexcept { return is_admin_; }
+    const std::string& user() const noexcept { return who_.user; }
+    const std::string& database() const noexcept { return who_.database; }
+    const std::string& peer() const noexcept { return who_.peer; }
+    std::uint64_t id() const noexcept { return who_.id; }
+    bool is_unix() const noexcept { return who_.is_unix; }
+    bool is_admin() const noexcept { return who_.is_admin; }
     /// May run every console command (admin_users); otherwise only SHOW (stats_users).
     bool is_admin_user() const noexcept { return admin_user_; }
     /// Authenticated (it may have been refused or closed since).
@@ -71,7 +73,7 @@ public:
     bool wait_ending() const noexcept {
         return wait_ == wait_answer::refused || wait_ == wait_answer::refused_at_once;
     }
-    const std::string& application_name() const noexcept { return application_name_; }
+    const std::string& application_name() const noexcept { return who_.application_name; }
     backend_pool* pool() const noexcept { return pool_; }
     std::time_t connect_time() const noexcept { return connect_time_; }
     std::time_t request_time() const noexcept { return request_time_; }
@@ -129,12 +131,6 @@ private:
     net::awaitable<void> run();
     /// Login, then forward(): true when the client was parked.
     net::awaitable<bool> run_session();
-    /// Reads the startup packet into `bytes` and decodes it into `sp`, which views `bytes`.
-    net::awaitable<bool> read_startup(protocol::startup_packet& sp, std::string& bytes);
-    net::awaitable<bool> handle_startup(const protocol::startup_packet& sp);
-    net::awaitable<bool> authenticate();
-    net::awaitable<bool> read_password(std::string& out, bool is_cstring = true);
-    net::awaitable<bool> authenticate_scram(const std::string* secret);
     net::awaitable<bool> welcome();
     enum class wait_result { served, timed_out, login_failed, client_gone };
     /// Links an idle server now and returns true, or queues for one and arms wait_timer_.
@@ -157,23 +153,16 @@ private:
     /// The admin console: simple queries in, answers out, until the client leaves.
     net::awaitable<void> serve_console();
     net::awaitable<bool> welcome_console();
-    bool peer_is_own_user() const;
-    net::awaitable<void> handle_cancel(protocol::cancel_key key);
-    /// Forwards a cancel request for `key` to the server of the client holding it; runs on
-    /// `owner`, the worker that gave the key out. `requester` names the cancelling
-    /// connection in the log.
-    static net::awaitable<void> send_cancel(pooler& owner, protocol::cancel_key key,
-                                            std::uint64_t requester);
-    net::awaitable<void> send(protocol::byte_buffer& out);
+    net::awaitable<void> send(protocol::byte_buffer& out) override;
 
     /// A tracking link's view of the worker for statement rewriting.
     relay::rewrite_context rewrite_context();
     net::awaitable<void> fatal(std::string_view sqlstate, std::string_view message,
-                               std::string_view hint = {});
+                               std::string_view hint = {}) override;
     void finish();
     /// The one place the phase changes; a step the life cycle does not have is a bug.
     void set_phase(client_phase next) noexcept;
-    bool closing() const noexcept { return phase_ == client_phase::closing; }
+    bool closing() const noexcept override { return phase_ == client_phase::closing; }
     void arm_login_timer();
 
     pooler& owner_;
@@ -191,25 +180,19 @@ private:
     bool sending_ = false;  // a write of its own (send()) is in flight
     bool registered_ = false;
     bool counted_ = false;
-    bool is_unix_;
     /// Connected after a shutdown began (through the unix socket, kept open for admins):
     /// refused unless it is an admin.
     bool came_during_shutdown_ = false;
-    bool is_admin_ = false;
     bool admin_user_ = false;
     bool joined_pool_ = false;
     bool admitted_ = false;  // counted against the per-database and per-user client limits
     bool reading_ = false;   // forward() waits for the client's next bytes
     std::time_t connect_time_ = 0;
     std::time_t request_time_ = 0;
-    std::string application_name_;
     std::int64_t idle_since_us_ = 0;
     pool::user_limits user_limits_;
     protocol::cancel_key key_;
-    std::uint64_t id_;
-    std::string user_;
-    std::string database_;
-    std::string peer_;
+    client_identity who_;
     // For the disconnect log line (empty: the client left); while woken without a server,
     // why the pool could not serve it.
     std::string close_reason_;
