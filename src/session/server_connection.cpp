@@ -1,10 +1,7 @@
-// Server side of a link: connect, log in (trust, cleartext, md5, SCRAM-SHA-256), then
-// forward the server's bytes to the linked client out of the receive buffer, reading
-// only ReadyForQuery to decide when the server goes back to the pool.
-#include <sabakan/auth/md5.hpp>
-#include <sabakan/auth/scram.hpp>
+// Server side of a link: logs in (server_login), then forwards the server's bytes to the
+// linked client out of the receive buffer (the pump), reading only what the relay link
+// needs to decide when the server goes back to the pool.
 #include <sabakan/core/log.hpp>
-#include <sabakan/net/tcp_options.hpp>
 #include <sabakan/net/transport.hpp>
 #include <sabakan/protocol/extended.hpp>
 #include <sabakan/protocol/messages.hpp>
@@ -15,13 +12,11 @@
 #include <sabakan/session/server_connection.hpp>
 
 #include "address.hpp"
+#include "server_login.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <optional>
 
 namespace sabakan::session {
@@ -35,19 +30,6 @@ namespace {
 
 std::size_t buffer_size(const config::settings& s) {
     return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
-}
-
-std::string unix_socket_path(const std::string& dir, int port) {
-    return dir + "/.s.PGSQL." + std::to_string(port);
-}
-
-std::string default_unix_dir() {
-    // Debian's PostgreSQL puts its socket here; upstream's default is /tmp.
-    std::error_code ec;
-    if (std::filesystem::is_directory("/var/run/postgresql", ec)) {
-        return "/var/run/postgresql";
-    }
-    return "/tmp";
 }
 
 /// The completion handler of a server's task: an exception escaping it is logged.
@@ -419,13 +401,20 @@ net::awaitable<void> server_connection::run() {
             }
         });
     }
-    bool ok = co_await connect();  // one co_await per statement (see client_session.cpp)
+    server_login login(owner_, pool_.target(), transport_, buf_, scanner_, timed_out_, closed_);
+    bool ok = co_await login.connect();  // one co_await per statement (GCC 12)
+    endpoint_ = login.endpoint();
     if (ok) {
-        ok = co_await login();
+        ok = co_await login.log_in();
     }
     deadline.cancel();
     if (!ok) {
+        fail_login(login.failure(), login.failure_kind());
         co_return;
+    }
+    key_ = login.backend_key();
+    if (!pool_.has_server_params()) {
+        pool_.set_server_params(std::move(login.server_params()));
     }
     logged_in_ = true;
     if (owner_.settings().log_connections) {
@@ -470,233 +459,6 @@ net::awaitable<void> server_connection::serve() {
     if (owner_.settings().log_disconnections) {
         log::info("S-{}: {}/{}@{} closing because: {}", id_, pool_.database(), pool_.user(),
                   server_address(), close_reason_.empty() ? "server went away" : close_reason_);
-    }
-}
-
-net::awaitable<bool> server_connection::connect() {
-    const server_target t = pool_.target();  // a copy: a RELOAD may change the pool's
-    error_code ec;
-    std::optional<net::stream_endpoint> ep;
-    bool tcp = false;
-    if (t.host.empty() || t.host.front() == '/') {
-        auto dir = t.host.empty() ? default_unix_dir() : t.host;
-        ep = net::stream_endpoint(
-            asio::local::stream_protocol::endpoint(unix_socket_path(dir, t.port)));
-    } else {
-        auto addr = asio::ip::make_address(t.host, ec);
-        if (!ec) {
-            ep = net::stream_endpoint(
-                asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(t.port)));
-        } else {
-            asio::ip::tcp::resolver resolver(owner_.io());
-            auto results = co_await resolver.async_resolve(
-                t.host, std::to_string(t.port), asio::redirect_error(net::use_awaitable, ec));
-            // The deadline may have passed during the lookup, when there was no socket yet
-            // for it to close: honour it here (fail_login then names the timeout).
-            if (ec || results.empty() || timed_out_) {
-                fail_login(fmt::format("could not resolve host \"{}\": {}", t.host, ec.message()),
-                           pool::login_failure::unreachable);
-                co_return false;
-            }
-            ep = net::stream_endpoint(results.begin()->endpoint());
-        }
-        tcp = true;
-    }
-    endpoint_ = *ep;
-    co_await transport_.socket().async_connect(endpoint_,
-                                               asio::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-        fail_login(fmt::format("could not connect to server at {}:{}: {}",
-                               t.host.empty() ? default_unix_dir() : t.host, t.port, ec.message()),
-                   pool::login_failure::unreachable);
-        co_return false;
-    }
-    if (tcp) {
-        net::apply_tcp_options(transport_.native_handle(), owner_.settings());
-    }
-    co_return true;
-}
-
-net::awaitable<bool> server_connection::read_message(protocol::scan_result& out) {
-    for (;;) {
-        auto r = scanner_.next(buf_.unparsed());
-        if (r.status == scan_status::message && r.whole) {
-            buf_.advance(r.consumed());
-            buf_.discard_parsed();
-            out = r;
-            co_return true;
-        }
-        if (r.status != scan_status::need_more) {
-            co_return false;  // bad length, or a login message too long to hold
-        }
-        error_code ec;
-        auto space = buf_.free_space();
-        if (space.empty()) {
-            co_return false;
-        }
-        auto n = co_await transport_.async_read_some(space,
-                                                     asio::redirect_error(net::use_awaitable, ec));
-        if (ec) {
-            co_return false;
-        }
-        buf_.commit(n);
-    }
-}
-
-net::awaitable<bool> server_connection::login() {
-    const server_target t = pool_.target();  // a copy: a RELOAD may change the pool's
-    protocol::byte_buffer out;
-    std::vector<std::pair<std::string, std::string>> params{{"user", t.user},
-                                                            {"database", t.dbname}};
-    for (const auto& kv : t.startup_extra) {
-        params.push_back(kv);
-    }
-    protocol::append_startup(out, params);
-    error_code ec;
-    co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-        fail_login(fmt::format("could not send startup packet: {}", ec.message()),
-                   pool::login_failure::unreachable);
-        co_return false;
-    }
-
-    std::optional<auth::scram_client> scram;
-    std::vector<std::pair<std::string, std::string>> server_params;
-    for (;;) {
-        protocol::scan_result m;
-        if (!co_await read_message(m)) {
-            // A server that crashed or is restarting hangs up like this: try again later.
-            fail_login(
-                closed_ ? "server connection closed during login"
-                        : "server closed the connection or sent a malformed message during login",
-                pool::login_failure::unreachable);
-            co_return false;
-        }
-        auto body = m.body();
-        out.clear();
-        switch (static_cast<backend_tag>(m.tag)) {
-            case backend_tag::authentication: {
-                protocol::auth_request code{};
-                protocol::bytes_view rest;
-                if (!protocol::decode_auth_request(body, code, rest)) {
-                    fail_login("malformed authentication request from server");
-                    co_return false;
-                }
-                switch (code) {
-                    case protocol::auth_request::ok:
-                        break;
-                    case protocol::auth_request::cleartext_password:
-                        if (t.password.empty() || auth::is_md5_secret(t.password)) {
-                            fail_login(fmt::format(
-                                "server asks for a cleartext password for user \"{}\"; "
-                                "set password= in [databases] or a plain password in auth_file",
-                                t.user));
-                            co_return false;
-                        }
-                        protocol::append_password(out, t.password);
-                        break;
-                    case protocol::auth_request::md5_password: {
-                        if (rest.size() != 4 || t.password.empty()) {
-                            fail_login(fmt::format(
-                                "server asks for an md5 password for user \"{}\" and none is "
-                                "configured; set password= in [databases] or add the user to "
-                                "auth_file",
-                                t.user));
-                            co_return false;
-                        }
-                        protocol::append_password(
-                            out, auth::md5_salted_response(t.password, t.user, rest.first<4>()));
-                        break;
-                    }
-                    case protocol::auth_request::sasl: {
-                        // The body lists mechanism names, each NUL-terminated, then an empty one.
-                        auto mechs = protocol::as_text(rest);
-                        if (mechs.find("SCRAM-SHA-256") == std::string_view::npos) {
-                            fail_login(
-                                "server offers no SASL mechanism sabakan supports (SCRAM-SHA-256)");
-                            co_return false;
-                        }
-                        if (t.password.empty() || auth::is_md5_secret(t.password)) {
-                            fail_login(fmt::format(
-                                "server requires SCRAM for user \"{}\", which needs the plain "
-                                "password: set "
-                                "password= in [databases] or a plain password in auth_file",
-                                t.user));
-                            co_return false;
-                        }
-                        scram.emplace(t.password);
-                        protocol::append_sasl_initial(out, "SCRAM-SHA-256",
-                                                      scram->client_first_message());
-                        break;
-                    }
-                    case protocol::auth_request::sasl_continue: {
-                        std::string final_msg;
-                        std::string error;
-                        if (!scram || !scram->handle_server_first(protocol::as_text(rest),
-                                                                  final_msg, error)) {
-                            fail_login("SCRAM authentication with server failed: " + error);
-                            co_return false;
-                        }
-                        protocol::append_sasl_response(out, final_msg);
-                        break;
-                    }
-                    case protocol::auth_request::sasl_final: {
-                        std::string error;
-                        if (!scram || !scram->verify_server_final(protocol::as_text(rest), error)) {
-                            fail_login("SCRAM server signature check failed: " + error);
-                            co_return false;
-                        }
-                        break;
-                    }
-                    default:
-                        fail_login(
-                            fmt::format("server asks for an authentication method sabakan does not "
-                                        "support (code {})",
-                                        static_cast<int>(code)));
-                        co_return false;
-                }
-                break;
-            }
-            case backend_tag::parameter_status: {
-                std::string_view name;
-                std::string_view value;
-                if (protocol::decode_parameter_status(body, name, value)) {
-                    server_params.emplace_back(name, value);
-                }
-                break;
-            }
-            case backend_tag::backend_key_data:
-                if (!protocol::decode_backend_key_data(body, key_)) {
-                    fail_login("malformed BackendKeyData from server");
-                    co_return false;
-                }
-                break;
-            case backend_tag::error_response: {
-                protocol::error_fields f;
-                protocol::decode_error(body, f);
-                // Class 57P (operator intervention): starting up, shutting down, in
-                // recovery; it will take logins again by itself.
-                fail_login(std::string(f.message), f.sqlstate.starts_with("57P")
-                                                       ? pool::login_failure::unreachable
-                                                       : pool::login_failure::refused);
-                co_return false;
-            }
-            case backend_tag::ready_for_query:
-                if (!pool_.has_server_params()) {
-                    pool_.set_server_params(std::move(server_params));
-                }
-                co_return true;
-            default:
-                break;  // NoticeResponse, NegotiateProtocolVersion: nothing to do
-        }
-        if (!out.empty()) {
-            co_await transport_.async_write(out, asio::redirect_error(net::use_awaitable, ec));
-            if (ec) {
-                fail_login(fmt::format("could not send to server during login: {}", ec.message()),
-                           pool::login_failure::unreachable);
-                co_return false;
-            }
-        }
     }
 }
 

@@ -119,9 +119,6 @@ public:
 
 private:
     net::awaitable<void> run();
-    net::awaitable<bool> connect();
-    net::awaitable<bool> login();
-    net::awaitable<bool> read_message(protocol::scan_result& out);
     net::awaitable<void> forward();
     /// forward(), then whatever its end means: the server moves, or it is gone.
     net::awaitable<void> serve();
