@@ -277,10 +277,7 @@ void server_connection::start_check() {
 
 void server_connection::start_parameter_sync(std::string sql, std::uint32_t synced) {
     running_ = own_query::parameters;
-    syncing_ = synced;
-    reported_ = 0;
-    sync_error_.clear();
-    sync_sqlstate_.clear();
+    sync_.start(synced);
     asio::co_spawn(
         owner_.io(),
         [self = shared_from_this(), sql = std::move(sql)] { return self->send_own_query(sql); },
@@ -300,56 +297,27 @@ bool server_connection::consume_parameter_sync() {
         buf_.advance(r.consumed());
         buf_.discard_parsed();
         if (r.status != scan_status::message || !r.whole) {
-            continue;  // CommandComplete for each SET
+            continue;
         }
-        switch (static_cast<backend_tag>(r.tag)) {
-            case backend_tag::parameter_status:
-                if (const int i = link_.note_parameter(r.body()); i >= 0) {
-                    reported_ |= 1u << i;
-                }
-                break;
-            case backend_tag::error_response: {
-                protocol::error_fields f;
-                protocol::decode_error(r.body(), f);
-                sync_error_ = f.message;
-                sync_sqlstate_ = f.sqlstate;
-                break;
-            }
-            case backend_tag::ready_for_query: {
-                running_ = own_query::none;
-                if (static_cast<char>(r.body()[0]) != 'I' || buf_.has_unparsed()) {
-                    close("setting the client's session parameters left the server busy");
-                    return false;
-                }
-                if (!client_) {
-                    return_to_pool();  // the client left meanwhile
-                    return !closed_;
-                }
-                if (!sync_error_.empty()) {
-                    // The SETs ran as one implicit transaction: none took effect. The client
-                    // reads sync_error() and ends.
-                    client_->parameters_synced();
-                    return true;
-                }
-                // What PostgreSQL did not report is what was set: it did not change its form.
-                for (int i = 0; i < 32; ++i) {
-                    if (((syncing_ & ~reported_) >> i) & 1u) {
-                        if (const std::string* v = client_->parameters().find(i)) {
-                            link_.parameters().set(i, *v);
-                        } else if (const std::string* d = relay::find_parameter(
-                                       pool_.server_params(), owner_.tracked().name(i))) {
-                            link_.parameters().set(i, *d);
-                        } else {
-                            link_.parameters().erase(i);  // RESET to a default nobody knows
-                        }
-                    }
-                }
-                client_->parameters_synced();
-                return true;
-            }
-            default:
-                break;
+        const auto step = sync_.on_message(r.tag, r.body(), link_);
+        if (step == relay::parameter_sync::step::more) {
+            continue;
         }
+        running_ = own_query::none;
+        if (step == relay::parameter_sync::step::busy || buf_.has_unparsed()) {
+            close("setting the client's session parameters left the server busy");
+            return false;
+        }
+        if (!client_) {
+            return_to_pool();  // the client left meanwhile
+            return !closed_;
+        }
+        if (sync_.error().empty()) {
+            sync_.apply(link_, client_->parameters(), pool_.server_params(), owner_.tracked());
+        }
+        // On an error the client reads it (sync_error()) and ends.
+        client_->parameters_synced();
+        return true;
     }
 }
 

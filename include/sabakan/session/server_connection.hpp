@@ -9,6 +9,7 @@
 #include <sabakan/protocol/frame_scanner.hpp>
 #include <sabakan/protocol/startup.hpp>
 #include <sabakan/relay/link.hpp>
+#include <sabakan/relay/parameter_sync.hpp>
 #include <sabakan/relay/recv_buffer.hpp>
 #include <sabakan/relay/session_params.hpp>
 #include <sabakan/session/registry_hook.hpp>
@@ -90,8 +91,8 @@ public:
     /// or an error that closes it.
     void start_parameter_sync(std::string sql, std::uint32_t synced);
     /// The last parameter sync's error ("" when it succeeded), and its SQLSTATE.
-    const std::string& sync_error() const noexcept { return sync_error_; }
-    const std::string& sync_sqlstate() const noexcept { return sync_sqlstate_; }
+    const std::string& sync_error() const noexcept { return sync_.error(); }
+    const std::string& sync_sqlstate() const noexcept { return sync_.sqlstate(); }
 
     /// Lends this server to `c` (called when the pool hands it over).
     void attach(std::shared_ptr<client_session> c);
@@ -155,10 +156,7 @@ private:
     protocol::cancel_key key_;
     std::shared_ptr<client_session> client_;
     relay::link link_;
-    std::uint32_t syncing_ = 0;   // the parameters a running sync sets
-    std::uint32_t reported_ = 0;  // those of them the server has reported since
-    std::string sync_error_;      // the sync's ErrorResponse: message
-    std::string sync_sqlstate_;
+    relay::parameter_sync sync_;  // the answer to the last parameter sync
     std::uint64_t id_;
     int moving_to_ = -1;  // move_to()'s worker until the read loop has stopped
     bool logged_in_ = false;
