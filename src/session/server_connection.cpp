@@ -12,7 +12,9 @@
 #include <sabakan/session/server_connection.hpp>
 
 #include "address.hpp"
+#include "buffer_size.hpp"
 #include "server_login.hpp"
+#include "task_failure.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,25 +28,6 @@ using net::error_code;
 using protocol::backend_tag;
 using protocol::scan_status;
 
-namespace {
-
-std::size_t buffer_size(const config::settings& s) {
-    return s.pkt_buf < 4096 ? 4096 : static_cast<std::size_t>(s.pkt_buf);
-}
-
-/// The completion handler of a server's task: an exception escaping it is logged.
-void log_task_failure(std::exception_ptr e) {
-    if (e) {
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log::error("server connection task failed: {}", ex.what());
-        }
-    }
-}
-
-}  // namespace
-
 server_connection::server_connection(pooler& owner, backend_pool& pool)
     : owner_(owner),
       pool_(pool),
@@ -55,32 +38,6 @@ server_connection::server_connection(pooler& owner, backend_pool& pool)
       id_(owner.next_connection_id()),
       connect_time_(std::time(nullptr)) {
     owner.add(*this);
-}
-
-server_connection::server_connection(pooler& owner, backend_pool& pool, moving_server&& from)
-    : owner_(owner),
-      pool_(pool),
-      transport_(owner.io()),
-      endpoint_(from.endpoint),
-      buf_(buffer_size(owner.settings())),
-      scanner_(relay::server_scanner(buf_.capacity())),
-      key_(from.key),
-      link_(owner.tracked()),
-      id_(from.id),
-      logged_in_(true),
-      connect_time_(from.connect_time) {
-    owner.add(*this);
-    for (auto it = from.statements.rbegin(); it != from.statements.rend(); ++it) {
-        link_.cache().insert(*it, from.statements.size());
-    }
-    link_.parameters() = std::move(from.parameters);
-    error_code ec;
-    transport_.socket().assign(endpoint_.protocol(), from.fd, ec);
-    if (ec) {
-        ::close(from.fd);
-        closed_ = true;
-        close_reason_ = "could not take over a server from another worker: " + ec.message();
-    }
 }
 
 std::pair<std::string, int> server_connection::local_address() const {
@@ -99,70 +56,8 @@ server_connection::~server_connection() = default;
 
 void server_connection::start() {
     asio::co_spawn(
-        owner_.io(), [self = shared_from_this()] { return self->run(); }, log_task_failure);
-}
-
-void server_connection::start_adopted(const moving_server& from) {
-    asio::co_spawn(
-        owner_.io(),
-        [self = shared_from_this(), created = from.created_us, generation = from.generation,
-         idle_since = from.idle_since_us]() -> net::awaitable<void> {
-            if (self->closed_) {
-                self->pool_.budget().give_back();
-                self->pool_.ask_refused();
-                log::warning("S-{}: {}", self->id_, self->close_reason_);
-                co_return;
-            }
-            if (auto out = self->pool_.adopt(*self, created, generation, idle_since);
-                pool::must_close(out)) {
-                self->close(pool::to_string(out));
-            }
-            co_await self->serve();
-        },
-        log_task_failure);
-}
-
-void server_connection::move_to(int worker) {
-    moving_to_ = worker;
-    transport_.cancel();  // a pending read ends with operation_aborted; forward() returns
-}
-
-void server_connection::finish_move() {
-    const int to = std::exchange(moving_to_, -1);
-    if (closed_ || client_ || buf_.has_unparsed() || !scanner_.at_boundary() ||
-        running_ != own_query::none) {
-        // It spoke (an error, a notice) or closed while leaving: not fit to hand over.
-        pool_.budget().give_back();
-        closed_ = true;
-        transport_.close();
-        log::debug("S-{}: closed instead of moving to worker {}", id_, to);
-        owner_.send_refusal(to, pool_);
-        return;
-    }
-    moving_server m;
-    error_code ec;
-    m.fd = transport_.socket().release(ec);
-    if (ec) {
-        pool_.budget().give_back();
-        closed_ = true;
-        transport_.close();
-        owner_.send_refusal(to, pool_);
-        return;
-    }
-    log::debug("S-{}: moves to worker {}", id_, to);
-    m.endpoint = endpoint_;
-    m.key = key_;
-    m.id = id_;
-    m.connect_time = connect_time_;
-    m.created_us = created_us();
-    m.generation = pool_.generation_of(*this);
-    m.idle_since_us = idle_since_us();
-    m.database = pool_.database();
-    m.user = pool_.user();
-    m.statements = link_.cache().ids();
-    m.parameters = link_.parameters();
-    closed_ = true;  // this object is done; the socket lives on in the other worker
-    owner_.send_server(to, std::move(m));
+        owner_.io(), [self = shared_from_this()] { return self->run(); },
+        log_task_failure{"server connection"});
 }
 
 void server_connection::attach(std::shared_ptr<client_session> c) {
