@@ -54,9 +54,10 @@ void append_bind(byte_buffer& out, std::string_view statement, const bind_head& 
 
 bool decode_statement_or_portal(bytes_view body, statement_or_portal& out) noexcept {
     message_reader r{body};
-    out.kind = static_cast<char>(r.u8());
+    out.kind = static_cast<target_kind>(r.u8());
     out.name = r.cstring();
-    return r.expect_end() && (out.kind == 'S' || out.kind == 'P');
+    return r.expect_end() &&
+           (out.kind == target_kind::statement || out.kind == target_kind::portal);
 }
 
 void append_statement_or_portal(byte_buffer& out, frontend_tag tag,

@@ -4,20 +4,28 @@
 
 namespace sabakan::protocol {
 
+namespace {
+
+constexpr std::uint8_t field(error_field f) noexcept {
+    return static_cast<std::uint8_t>(f);
+}
+
+}  // namespace
+
 void append_error(byte_buffer& out, std::string_view severity, std::string_view sqlstate,
                   std::string_view message, std::string_view hint) {
     message_writer w{out};
     w.begin(backend_tag::error_response);
-    w.u8('S');
+    w.u8(field(error_field::severity));
     w.cstring(severity);
-    w.u8('V');
+    w.u8(field(error_field::severity_plain));
     w.cstring(severity);
-    w.u8('C');
+    w.u8(field(error_field::sqlstate));
     w.cstring(sqlstate);
-    w.u8('M');
+    w.u8(field(error_field::message));
     w.cstring(message);
     if (!hint.empty()) {
-        w.u8('H');
+        w.u8(field(error_field::hint));
         w.cstring(hint);
     }
     w.u8(0);
@@ -27,16 +35,16 @@ void append_error(byte_buffer& out, std::string_view severity, std::string_view 
 void append_notice(byte_buffer& out, std::string_view message, std::string_view detail) {
     message_writer w{out};
     w.begin(backend_tag::notice_response);
-    w.u8('S');
+    w.u8(field(error_field::severity));
     w.cstring("NOTICE");
-    w.u8('V');
+    w.u8(field(error_field::severity_plain));
     w.cstring("NOTICE");
-    w.u8('C');
+    w.u8(field(error_field::sqlstate));
     w.cstring("00000");
-    w.u8('M');
+    w.u8(field(error_field::message));
     w.cstring(message);
     if (!detail.empty()) {
-        w.u8('D');
+        w.u8(field(error_field::detail));
         w.cstring(detail);
     }
     w.u8(0);
@@ -160,18 +168,18 @@ bool decode_error(bytes_view body, error_fields& out) noexcept {
             return false;
         }
         switch (code) {
-            case 'S':
+            case field(error_field::severity):
                 if (out.severity.empty()) {
                     out.severity = value;
                 }
                 break;
-            case 'V':
+            case field(error_field::severity_plain):
                 out.severity = value;
                 break;
-            case 'C':
+            case field(error_field::sqlstate):
                 out.sqlstate = value;
                 break;
-            case 'M':
+            case field(error_field::message):
                 out.message = value;
                 break;
             default:

@@ -1,5 +1,6 @@
 #include <sabakan/protocol/message_reader.hpp>
 #include <sabakan/protocol/result_reader.hpp>
+#include <sabakan/protocol/tags.hpp>
 
 namespace sabakan::protocol {
 
@@ -48,7 +49,7 @@ std::optional<result_table> read_result_set(bytes_view messages) {
     bool described = false;
     message_reader frames(messages);
     while (frames.remaining() > 0) {
-        const char tag = static_cast<char>(frames.u8());
+        const auto tag = static_cast<backend_tag>(frames.u8());
         const std::int32_t length = frames.i32();
         if (frames.failed() || length < 4) {
             return std::nullopt;
@@ -57,15 +58,15 @@ std::optional<result_table> read_result_set(bytes_view messages) {
         if (frames.failed()) {
             return std::nullopt;
         }
-        if (tag == 'C') {
+        if (tag == backend_tag::command_complete) {
             break;
         }
-        if (tag == 'T' && !described) {
+        if (tag == backend_tag::row_description && !described) {
             described = true;
             if (!read_description(body, table)) {
                 return std::nullopt;
             }
-        } else if (tag == 'D' && described) {
+        } else if (tag == backend_tag::data_row && described) {
             if (!read_row(body, table)) {
                 return std::nullopt;
             }

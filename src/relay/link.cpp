@@ -105,7 +105,8 @@ server_verdict link::on_server_message(const protocol::scan_result& r, recv_buff
                 return server_verdict::pass;
             }
             state_.on_ready_for_query(static_cast<char>(r.body()[0]));
-            if (mode == config::pool_mode::statement && state_.status != 'I') {
+            if (mode == config::pool_mode::statement &&
+                state_.status != protocol::transaction_status::idle) {
                 return server_verdict::refuse_transaction;
             }
             if (mode != config::pool_mode::session && state_.clean()) {
@@ -125,7 +126,7 @@ void link::count_ready_for_query(stats::counters& st, std::int64_t now) noexcept
     }
     // A pipeline's next query starts as soon as the previous one is answered.
     times_.query_started_us = state_.rfq_pending > 0 ? now : 0;
-    if (state_.status == 'I' && times_.xact_started_us != 0) {
+    if (state_.status == protocol::transaction_status::idle && times_.xact_started_us != 0) {
         ++st.xact_count;
         st.xact_time += static_cast<std::uint64_t>(now - times_.xact_started_us);
         times_.xact_started_us = 0;

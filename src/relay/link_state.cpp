@@ -61,7 +61,7 @@ void link_state::on_ready_for_query(char status_byte) noexcept {
         --rfq_pending;
         ++ready_seen;
     }
-    status = status_byte;
+    status = static_cast<protocol::transaction_status>(status_byte);
 }
 
 void link_state::on_server_message(char tag) noexcept {

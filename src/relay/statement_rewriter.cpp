@@ -147,8 +147,8 @@ statement_rewriter::outcome statement_rewriter::rewrite(protocol::bytes_view msg
             if (l.cache().touch(s->id)) {
                 // The server has it already: a Close of nothing stands in for the Parse,
                 // and its CloseComplete becomes the client's ParseComplete.
-                protocol::append_statement_or_portal(out_, frontend_tag::close,
-                                                     {'S', no_statement});
+                protocol::append_statement_or_portal(
+                    out_, frontend_tag::close, {protocol::target_kind::statement, no_statement});
                 reply.action = reply_action::as_parse_complete;
                 reply.cause = reply_cause::cached_parse;
             } else {
@@ -185,7 +185,8 @@ statement_rewriter::outcome statement_rewriter::rewrite(protocol::bytes_view msg
         }
         case frontend_tag::describe: {
             protocol::statement_or_portal d;
-            if (!protocol::decode_statement_or_portal(body, d) || d.kind != 'S' || d.name.empty()) {
+            if (!protocol::decode_statement_or_portal(body, d) ||
+                d.kind != protocol::target_kind::statement || d.name.empty()) {
                 return as_is;
             }
             const prepared_statement* s = names_.find(d.name);
@@ -194,14 +195,15 @@ statement_rewriter::outcome statement_rewriter::rewrite(protocol::bytes_view msg
             }
             take_pending(buf);
             prepare_on_server(*s, l, ctx);
-            protocol::append_statement_or_portal(out_, frontend_tag::describe,
-                                                 {'S', s->server_name});
+            protocol::append_statement_or_portal(
+                out_, frontend_tag::describe, {protocol::target_kind::statement, s->server_name});
             return rewritten;
         }
         case frontend_tag::close: {
             replies.note_request();
             protocol::statement_or_portal c;
-            if (!protocol::decode_statement_or_portal(body, c) || c.kind != 'S' || c.name.empty()) {
+            if (!protocol::decode_statement_or_portal(body, c) ||
+                c.kind != protocol::target_kind::statement || c.name.empty()) {
                 return as_is;
             }
             // The server's copy stays (other clients may use it; the cache bounds it).
@@ -210,7 +212,8 @@ statement_rewriter::outcome statement_rewriter::rewrite(protocol::bytes_view msg
                 return as_is;  // no server statement has the client's name: a no-op there
             }
             take_pending(buf);
-            protocol::append_statement_or_portal(out_, frontend_tag::close, {'S', no_statement});
+            protocol::append_statement_or_portal(out_, frontend_tag::close,
+                                                 {protocol::target_kind::statement, no_statement});
             return rewritten;
         }
         case frontend_tag::query: {
@@ -279,8 +282,9 @@ void statement_rewriter::make_room(const prepared_statement& s, link& l,
     if (!evicted) {
         return;
     }
-    protocol::append_statement_or_portal(out_, frontend_tag::close,
-                                         {'S', server_statement_name(*evicted)});
+    protocol::append_statement_or_portal(
+        out_, frontend_tag::close,
+        {protocol::target_kind::statement, server_statement_name(*evicted)});
     pending_reply reply;
     reply.epoch = l.next_epoch();
     reply.index = l.replies().note_request();

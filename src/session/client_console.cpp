@@ -5,6 +5,7 @@
 #include <sabakan/core/version.hpp>
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
+#include <sabakan/relay/scanners.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 
@@ -81,7 +82,7 @@ net::awaitable<bool> client_session::welcome_console() {
 net::awaitable<void> client_session::serve_console() {
     console* con = owner_.admin_console();
     // Console queries are read whole; one longer than the buffer is refused.
-    protocol::frame_scanner scanner(protocol::tag_set{'Q'}, buf_.capacity(),
+    protocol::frame_scanner scanner(relay::console_whole_tags, buf_.capacity(),
                                     static_cast<std::uint32_t>(buf_.capacity() - 1));
     protocol::byte_buffer out;
     for (;;) {

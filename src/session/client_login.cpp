@@ -229,7 +229,8 @@ net::awaitable<bool> client_login::check_startup(const protocol::startup_packet&
 net::awaitable<bool> client_login::read_password(std::string& out, bool is_cstring) {
     for (;;) {
         auto r = scanner_.next(buf_.unparsed());
-        if (r.status == scan_status::message && r.whole && r.tag == 'p') {
+        if (r.status == scan_status::message && r.whole &&
+            static_cast<protocol::frontend_tag>(r.tag) == protocol::frontend_tag::password) {
             auto body = protocol::as_text(r.body());
             if (is_cstring) {
                 if (body.empty() || body.back() != '\0') {

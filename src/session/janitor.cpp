@@ -121,7 +121,7 @@ void janitor::sweep() {
             clock.query_started_us = s->query_started_us();
             clock.xact_started_us = s->xact_started_us();
             clock.last_ready_us = s->last_ready_us();
-            clock.in_transaction = s->link().state().status != 'I';
+            clock.in_transaction = s->link().state().status != protocol::transaction_status::idle;
         } else if (c.waiting()) {
             clock.at = pool::client_clock::place::waiting;
             clock.wait_started_us = c.wait_started_us;

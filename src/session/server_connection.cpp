@@ -350,8 +350,8 @@ bool server_connection::consume_unlinked() {
             const bool check = running_ == own_query::check;
             if (tag == backend_tag::ready_for_query && r.whole) {
                 running_ = own_query::none;
-                auto status = static_cast<char>(r.body()[0]);
-                if (status != 'I' || buf_.has_unparsed()) {
+                const auto status = static_cast<protocol::transaction_status>(r.body()[0]);
+                if (status != protocol::transaction_status::idle || buf_.has_unparsed()) {
                     close(check ? "server_check_query left the server in a transaction"
                                 : "server_reset_query left the server in a transaction");
                     return false;

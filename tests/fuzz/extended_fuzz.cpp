@@ -79,7 +79,7 @@ void check_statement_or_portal(bytes_view body) {
     if (!decode_statement_or_portal(body, d)) {
         return;
     }
-    require(d.kind == 'S' || d.kind == 'P', "kind is S or P");
+    require(d.kind == target_kind::statement || d.kind == target_kind::portal, "kind is S or P");
     require(inside(body, d.name), "name inside the body");
     byte_buffer out;
     append_statement_or_portal(out, frontend_tag::close, d);

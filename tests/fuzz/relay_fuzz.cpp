@@ -148,10 +148,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 protocol::append_bind(m, name, {"", name, no_values});
                 break;
             case 2:
-                protocol::append_statement_or_portal(m, frontend_tag::describe, {'S', name});
+                protocol::append_statement_or_portal(m, frontend_tag::describe,
+                                                     {protocol::target_kind::statement, name});
                 break;
             case 3:
-                protocol::append_statement_or_portal(m, frontend_tag::close, {'S', name});
+                protocol::append_statement_or_portal(m, frontend_tag::close,
+                                                     {protocol::target_kind::statement, name});
                 break;
             case 4:
                 w.begin(frontend_tag::execute);

@@ -45,13 +45,13 @@ bool decode_bind_head(bytes_view body, bind_head& out) noexcept;
 /// A Bind with its statement name replaced; portal and everything else unchanged.
 void append_bind(byte_buffer& out, std::string_view statement, const bind_head& b);
 
-/// Describe and Close name a prepared statement ('S') or a portal ('P').
+/// Describe and Close name a prepared statement or a portal.
 struct statement_or_portal {
-    char kind = 'S';
+    target_kind kind = target_kind::statement;
     std::string_view name;
 };
-/// Decodes the body of a Describe or a Close. False when malformed or the kind is not
-/// 'S' or 'P'.
+/// Decodes the body of a Describe or a Close. False when malformed or the kind is
+/// neither.
 bool decode_statement_or_portal(bytes_view body, statement_or_portal& out) noexcept;
 /// A Describe (`tag` describe) or Close (`tag` close) of `target`.
 void append_statement_or_portal(byte_buffer& out, frontend_tag tag,

@@ -73,6 +73,19 @@ inline constexpr std::int32_t cancel_request_code = 80877102;
 inline constexpr std::int32_t ssl_request_code = 80877103;
 inline constexpr std::int32_t gssenc_request_code = 80877104;
 
+/// What a Describe or a Close names.
+enum class target_kind : char { statement = 'S', portal = 'P' };
+
+/// Field type bytes of ErrorResponse and NoticeResponse (protocol-error-fields.html).
+enum class error_field : char {
+    severity = 'S',        // localized
+    severity_plain = 'V',  // never localized
+    sqlstate = 'C',
+    message = 'M',
+    detail = 'D',
+    hint = 'H',
+};
+
 /// Transaction status byte of ReadyForQuery.
 enum class transaction_status : char { idle = 'I', in_transaction = 'T', failed = 'E' };
 

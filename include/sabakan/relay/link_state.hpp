@@ -2,6 +2,8 @@
 // server has not finished answering. Pure data fed message tags, no I/O.
 #pragma once
 
+#include <sabakan/protocol/tags.hpp>
+
 #include <cstdint>
 
 namespace sabakan::relay {
@@ -9,9 +11,9 @@ namespace sabakan::relay {
 /// What the client side has sent that the server has not finished answering.
 /// Pure data, so the release rule is one table-testable function.
 struct link_state {
-    int rfq_pending = 0;           // Query/Sync/FunctionCall forwarded, ReadyForQuery not yet seen
-    bool ext_unsynced = false;     // extended-protocol messages forwarded since the last Sync
-    char status = 'I';             // transaction status of the last ReadyForQuery
+    int rfq_pending = 0;        // Query/Sync/FunctionCall forwarded, ReadyForQuery not yet seen
+    bool ext_unsynced = false;  // extended-protocol messages forwarded since the last Sync
+    protocol::transaction_status status = protocol::transaction_status::idle;  // the last RFQ's
     bool used = false;             // the client has sent anything on this link
     bool copy_in = false;          // the server is in copy-in mode: it ignores Sync and Flush
     bool execute_last = false;     // the latest Query/Execute forwarded was an Execute
@@ -35,7 +37,8 @@ struct link_state {
     /// The server owes the client nothing, holds no transaction open, and the client is not
     /// halfway through sending something: the server may go to another client.
     bool clean() const noexcept {
-        return status == 'I' && rfq_pending == 0 && !ext_unsynced && !client_copy && !client_busy;
+        return status == protocol::transaction_status::idle && rfq_pending == 0 && !ext_unsynced &&
+               !client_copy && !client_busy;
     }
 };
 

@@ -43,6 +43,10 @@ inline constexpr protocol::tag_set server_whole_tags{
     detail::tag_byte(protocol::backend_tag::notice_response),
     detail::tag_byte(protocol::backend_tag::negotiate_protocol_version)};
 
+/// The console: simple queries only.
+inline constexpr protocol::tag_set console_whole_tags{
+    detail::tag_byte(protocol::frontend_tag::query)};
+
 /// A client's scanner over a receive buffer of `capacity` bytes; `max_packet` caps a
 /// message's length word (max_packet_size).
 inline protocol::frame_scanner client_scanner(std::size_t capacity,

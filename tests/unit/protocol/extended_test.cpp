@@ -106,10 +106,10 @@ TEST(Extended, DescribeAndCloseRoundTrip) {
     statement_or_portal t;
     const byte_buffer describe = with_text({}, std::string_view("SP_0\0", 5));
     ASSERT_TRUE(decode_statement_or_portal(describe, t));
-    EXPECT_EQ(t.kind, 'S');
+    EXPECT_EQ(t.kind, target_kind::statement);
     EXPECT_EQ(t.name, "P_0");
     byte_buffer out;
-    append_statement_or_portal(out, frontend_tag::close, {'S', "S1"});
+    append_statement_or_portal(out, frontend_tag::close, {target_kind::statement, "S1"});
     EXPECT_EQ(out, with_text(bytes_of({'C', 0, 0, 0, 8}), std::string_view("SS1\0", 4)));
     EXPECT_FALSE(decode_statement_or_portal(with_text({}, std::string_view("XP_0\0", 5)), t));
     EXPECT_FALSE(decode_statement_or_portal(with_text({}, "SP_0"), t));

@@ -45,7 +45,8 @@ void simple(byte_buffer& out, frontend_tag tag) {
     w.end();
 }
 void close_statement(byte_buffer& out, std::string_view name) {
-    protocol::append_statement_or_portal(out, frontend_tag::close, {'S', name});
+    protocol::append_statement_or_portal(out, frontend_tag::close,
+                                         {protocol::target_kind::statement, name});
 }
 void backend(byte_buffer& out, backend_tag tag, std::string_view text = {}) {
     protocol::message_writer w{out};
@@ -94,7 +95,7 @@ std::string render(protocol::bytes_view bytes, bool from_client) {
         } else if (from_client && (tag == 'C' || tag == 'D')) {
             protocol::statement_or_portal c;
             EXPECT_TRUE(protocol::decode_statement_or_portal(body, c));
-            out += std::string(":") + c.kind + ":" + std::string(c.name);
+            out += std::string(":") + static_cast<char>(c.kind) + ":" + std::string(c.name);
         } else if ((from_client && tag == 'Q') || (!from_client && tag == 'C')) {
             out += ":" + std::string(protocol::as_text(body.first(body.size() - 1)));
         }
