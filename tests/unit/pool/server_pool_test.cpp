@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_waiter.hpp"
+
 #include <deque>
 #include <memory>
 #include <vector>
@@ -22,21 +24,6 @@ struct fake_connector : connector {
     bool may_open(const server_pool&, bool) override { return allow; }
     std::vector<server_slot*> checked;  // servers sent to server_check_query
     void check_server(server_slot& s) override { checked.push_back(&s); }
-};
-
-struct fake_waiter : waiter {
-    server_pool* pool = nullptr;
-    std::vector<server_slot*> woken;  // nullptr entries are failures
-    int wakes = 0;
-    ~fake_waiter() {
-        if (pool != nullptr) {
-            pool->cancel_wait(*this);  // as a client session does when it ends
-        }
-    }
-    void wake(server_slot* s) override {
-        ++wakes;
-        woken.push_back(s);
-    }
 };
 
 struct PoolTest : ::testing::Test {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_waiter.hpp"
+
 #include <memory>
 #include <utility>
 #include <vector>
@@ -29,17 +31,6 @@ struct worker_connector : connector {
     void ask_for_server(server_pool&, int worker) override { asked.push_back(worker); }
 };
 
-struct waiter_stub : waiter {
-    server_pool* pool = nullptr;
-    std::vector<server_slot*> woken;
-    ~waiter_stub() {
-        if (pool != nullptr) {
-            pool->cancel_wait(*this);
-        }
-    }
-    void wake(server_slot* s) override { woken.push_back(s); }
-};
-
 struct SharedBudgetTest : ::testing::Test {
     pool_budget budget{2};
     worker_connector conn0;
@@ -53,7 +44,7 @@ struct SharedBudgetTest : ::testing::Test {
         return s;
     }
     // A server of `p` lent to `w` and back: idle in `p`.
-    static server_slot* idle_server(server_pool& p, worker_connector& c, waiter_stub& w) {
+    static server_slot* idle_server(server_pool& p, worker_connector& c, fake_waiter& w) {
         w.pool = &p;
         EXPECT_EQ(p.acquire(w), nullptr);
         server_slot* s = c.opened.back().get();
@@ -65,7 +56,7 @@ struct SharedBudgetTest : ::testing::Test {
 
 // pool_size 2 bounds both workers together: four waiters, two logins in all.
 TEST_F(SharedBudgetTest, PoolSizeBoundsBothWorkers) {
-    waiter_stub a, b, c, d;
+    fake_waiter a, b, c, d;
     for (auto* w : {&a, &b}) {
         w->pool = &pool0;
         pool0.acquire(*w);
@@ -83,9 +74,9 @@ TEST_F(SharedBudgetTest, PoolSizeBoundsBothWorkers) {
 // A client waits on worker 1 while worker 0 holds the only idle server: worker 1 asks for
 // it instead of logging in anew, worker 0 hands it over, and it serves the client.
 TEST_F(SharedBudgetTest, IdleServerGoesToTheWorkerWhoseClientWaits) {
-    waiter_stub first;
+    fake_waiter first;
     server_slot* s = idle_server(pool0, conn0, first);
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     EXPECT_EQ(pool1.acquire(w), nullptr);
     ASSERT_EQ(conn1.asked, std::vector<int>{0});
@@ -105,9 +96,9 @@ TEST_F(SharedBudgetTest, IdleServerGoesToTheWorkerWhoseClientWaits) {
 // A RECONNECT while a server moves between workers: it arrives retired, and closes instead
 // of serving (it logged in before the RECONNECT, like the servers that stayed put).
 TEST_F(SharedBudgetTest, ServerMovingDuringReconnectArrivesRetired) {
-    waiter_stub first;
+    fake_waiter first;
     server_slot* s = idle_server(pool0, conn0, first);
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     pool1.acquire(w);
     ASSERT_TRUE(pool0.give_idle_to(1));
@@ -124,9 +115,9 @@ TEST_F(SharedBudgetTest, ServerMovingDuringReconnectArrivesRetired) {
 
 // The ask found nothing (the idle server went elsewhere first): the asker logs in itself.
 TEST_F(SharedBudgetTest, RefusedAskOpensAServer) {
-    waiter_stub first;
+    fake_waiter first;
     idle_server(pool0, conn0, first);
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     pool1.acquire(w);
     ASSERT_EQ(conn1.asked.size(), 1U);
@@ -137,7 +128,7 @@ TEST_F(SharedBudgetTest, RefusedAskOpensAServer) {
 // With the pool full, a server released on a worker where no client waits goes to the
 // worker where one does, instead of idling.
 TEST_F(SharedBudgetTest, ReleaseHandsOverWhenOnlyTheOtherWorkerWaits) {
-    waiter_stub a, b;
+    fake_waiter a, b;
     a.pool = &pool0;
     b.pool = &pool0;
     pool0.acquire(a);
@@ -145,7 +136,7 @@ TEST_F(SharedBudgetTest, ReleaseHandsOverWhenOnlyTheOtherWorkerWaits) {
     for (auto& s : conn0.opened) {
         EXPECT_EQ(pool0.login_done(*s), release_outcome::kept);  // both lent out
     }
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     pool1.acquire(w);  // no room, nothing idle: it waits
     EXPECT_TRUE(conn1.opened.empty());
@@ -158,7 +149,7 @@ TEST_F(SharedBudgetTest, ReleaseHandsOverWhenOnlyTheOtherWorkerWaits) {
 // Both workers have clients waiting, worker 1's for much longer: a server released on
 // worker 0 goes there, so waits stay even however the servers are spread.
 TEST_F(SharedBudgetTest, ServerGoesToTheLongerWait) {
-    waiter_stub a, b, c;
+    fake_waiter a, b, c;
     for (auto* w : {&a, &b, &c}) {
         w->pool = &pool0;
         pool0.acquire(*w);
@@ -167,7 +158,7 @@ TEST_F(SharedBudgetTest, ServerGoesToTheLongerWait) {
         EXPECT_EQ(pool0.login_done(*s), release_outcome::kept);
     }
     EXPECT_TRUE(c.waiting());
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     pool1.acquire(w);
     server_slot* s = conn0.opened[0].get();
@@ -188,12 +179,12 @@ TEST_F(SharedBudgetTest, LoginRetryHoldsOnBothWorkers) {
     s.server_login_retry = 3600'000'000;
     pool0.set_settings(s);
     pool1.set_settings(s);
-    waiter_stub a;
+    fake_waiter a;
     a.pool = &pool0;
     pool0.acquire(a);
     pool0.login_failed(*conn0.opened[0], "password authentication failed");
     EXPECT_TRUE(pool1.in_login_retry(stats::now_us()));
-    waiter_stub b;
+    fake_waiter b;
     b.pool = &pool1;
     EXPECT_EQ(pool1.acquire(b), nullptr);
     ASSERT_EQ(b.woken.size(), 1U);
@@ -209,14 +200,14 @@ TEST_F(SharedBudgetTest, LoginRetryWaitsForAServerInUseElsewhere) {
     s.server_login_retry = 3600'000'000;
     pool0.set_settings(s);
     pool1.set_settings(s);
-    waiter_stub a, b;
+    fake_waiter a, b;
     a.pool = &pool0;
     b.pool = &pool0;
     pool0.acquire(a);
     pool0.acquire(b);
     EXPECT_EQ(pool0.login_done(*conn0.opened[0]), release_outcome::kept);  // a has it
     pool0.login_failed(*conn0.opened[1], "too many connections");          // b's failed
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     EXPECT_EQ(pool1.acquire(w), nullptr);
     EXPECT_TRUE(w.waiting()) << "refused although worker 0's server will come back";
@@ -235,7 +226,7 @@ TEST_F(SharedBudgetTest, AdoptedServerIdleTooLongIsChecked) {
     s.server_check = true;
     s.server_check_delay = 1'000'000;
     pool1.set_settings(s);
-    waiter_stub w;
+    fake_waiter w;
     w.pool = &pool1;
     pool1.acquire(w);
     server_slot moved;
