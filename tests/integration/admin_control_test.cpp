@@ -3,6 +3,7 @@
 // RECONNECT/WAIT_CLOSE, KILL, KILL_CLIENT, SET, the three SHUTDOWNs, and who may run them.
 #include "harness/console.hpp"
 #include "harness/fixture.hpp"
+#include "harness/ini_builder.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/wait.hpp"
 
@@ -15,7 +16,6 @@
 #include <latch>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -35,26 +35,12 @@ constexpr auto still_waiting = 300ms;
 /// The harness's generated config with a second [databases] entry, `other_db`, that
 /// reaches PostgreSQL's `postgres` database, so its backends can be told apart.
 std::string two_database_ini(int pg_port, int listen_port, const std::string& dir) {
-    const std::string server = "host=127.0.0.1 port=" + std::to_string(pg_port);
-    std::ostringstream ini;
-    ini << "[databases]\n"
-        << "mastodon_production = " << server
-        << " dbname=mastodon_production user=mastodon password=password\n"
-        << "other_db = " << server << " dbname=postgres user=mastodon password=password\n"
-        << "\n"
-        << "[pgbouncer]\n"
-        << "listen_addr = 127.0.0.1\n"
-        << "listen_port = " << listen_port << "\n"
-        << "unix_socket_dir = " << dir << "\n"
-        << "auth_type = md5\n"
-        << "auth_file = " << dir << "/userlist.txt\n"
-        << "admin_users = pgbouncer\n"
-        << "logfile = " << dir << "/sabakan.log\n"
-        << "pool_mode = transaction\n"
-        << "default_pool_size = 5\n"
-        << "max_client_conn = 300\n"
-        << "query_wait_timeout = 60\n";
-    return ini.str();
+    ini_builder ini;
+    ini.databases =
+        database_line("mastodon_production", pg_port,
+                      "dbname=mastodon_production user=mastodon password=password") +
+        database_line("other_db", pg_port, "dbname=postgres user=mastodon password=password");
+    return ini.render(listen_port, dir);
 }
 
 class AdminControlTest : public sabakan_test {

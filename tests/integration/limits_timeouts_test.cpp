@@ -8,6 +8,7 @@
 #include "harness/console.hpp"
 #include "harness/end_watch.hpp"
 #include "harness/fixture.hpp"
+#include "harness/ini_builder.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/wait.hpp"
 
@@ -20,7 +21,6 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -57,8 +57,8 @@ struct ini_spec {
 /// A [databases] line reaching the test cluster's mastodon_production; `params` adds to
 /// host, port and dbname (a forced user, pool settings).
 std::string database_line(const std::string& name, const std::string& params) {
-    return name + " = host=127.0.0.1 port=" + std::to_string(cluster().port()) +
-           " dbname=mastodon_production " + params + "\n";
+    return integration::database_line(name, cluster().port(),
+                                      "dbname=mastodon_production " + params);
 }
 const std::string forced_user = "user=mastodon password=password";
 
@@ -66,27 +66,14 @@ const std::string forced_user = "user=mastodon password=password";
 sabakan_options options_for(ini_spec spec, std::string userlist = "") {
     sabakan_options o;
     o.userlist_text = std::move(userlist);
-    o.ini_text = [spec = std::move(spec)](int port, const std::string& dir) {
-        std::ostringstream ini;
-        ini << "[databases]\n"
-            << spec.databases << "\n"
-            << "[pgbouncer]\n"
-            << "listen_addr = 127.0.0.1\n"
-            << "listen_port = " << port << "\n"
-            << "unix_socket_dir = " << dir << "\n"
-            << "auth_type = md5\n"
-            << "auth_file = " << dir << "/userlist.txt\n"
-            << "admin_users = pgbouncer\n"
-            << "logfile = " << dir << "/sabakan.log\n"
-            << "pool_mode = transaction\n"
-            << "default_pool_size = " << spec.default_pool_size << "\n"
-            << "max_client_conn = 300\n"
-            << "query_wait_timeout = " << spec.query_wait_timeout << "\n"
-            << spec.pgbouncer;
-        if (!spec.users.empty()) {
-            ini << "\n[users]\n" << spec.users;
-        }
-        return ini.str();
+    ini_builder ini;
+    ini.databases = spec.databases;
+    ini.default_pool_size = spec.default_pool_size;
+    ini.query_wait_timeout = spec.query_wait_timeout;
+    ini.more = spec.pgbouncer;
+    ini.users = spec.users;
+    o.ini_text = [ini = std::move(ini)](int port, const std::string& dir) {
+        return ini.render(port, dir);
     };
     return o;
 }

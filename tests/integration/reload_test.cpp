@@ -4,6 +4,7 @@
 // settings keep their running values.
 #include "harness/console.hpp"
 #include "harness/fixture.hpp"
+#include "harness/ini_builder.hpp"
 #include "harness/pg_environment.hpp"
 #include "harness/temp_dir.hpp"
 #include "harness/wait.hpp"
@@ -14,7 +15,6 @@
 #include <csignal>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -39,32 +39,18 @@ struct ini_spec {
 
 /// sabakan.ini for `s`, laid out as the harness writes its generated config.
 std::string render(const ini_spec& s, int pg_port, int listen_port, const std::string& dir) {
-    const std::string server = "host=127.0.0.1 port=" + std::to_string(pg_port);
-    std::ostringstream ini;
-    ini << "[databases]\n"
-        << "mastodon_production = " << server << " dbname=" << s.dbname << " user=" << s.user
-        << " password=password\n";
+    ini_builder ini;
+    ini.databases = database_line("mastodon_production", pg_port,
+                                  "dbname=" + s.dbname + " user=" + s.user + " password=password");
     if (s.second_database) {
-        ini << "mastodon_reloaded = " << server
-            << " dbname=postgres user=mastodon password=password\n";
+        ini.databases += database_line("mastodon_reloaded", pg_port,
+                                       "dbname=postgres user=mastodon password=password");
     }
-    ini << "\n"
-        << "[pgbouncer]\n"
-        << "listen_addr = 127.0.0.1\n"
-        << "listen_port = " << listen_port << "\n"
-        << "unix_socket_dir = " << dir << "\n"
-        << "auth_type = md5\n"
-        << "auth_file = " << dir << "/userlist.txt\n"
-        << "admin_users = pgbouncer\n"
-        << "logfile = " << dir << "/sabakan.log\n"
-        << "pool_mode = transaction\n"
-        << "default_pool_size = " << s.pool_size << "\n"
-        << "max_client_conn = 300\n"
-        << "query_wait_timeout = 60\n";
+    ini.default_pool_size = s.pool_size;
     for (const auto& line : s.bouncer_lines) {
-        ini << line << "\n";
+        ini.more += line + "\n";
     }
-    return ini.str();
+    return ini.render(listen_port, dir);
 }
 
 /// How many times `needle` occurs in `text`.

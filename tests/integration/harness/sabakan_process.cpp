@@ -2,12 +2,12 @@
 // always run the sabakan built next to them.
 #include "harness/sabakan_process.hpp"
 
+#include "harness/ini_builder.hpp"
 #include "harness/pg_cluster.hpp"
 #include "harness/sockets.hpp"
 #include "harness/wait.hpp"
 
 #include <csignal>
-#include <sstream>
 #include <stdexcept>
 
 #ifndef SABAKAN_BINARY
@@ -53,29 +53,19 @@ void sabakan_process::write_config(const pg_cluster& pg, const sabakan_options& 
         write_file(dir_.file("sabakan.ini"), o.ini_text(port_, dir_.path()));
         return;
     }
-    int server_port = o.server_port != 0 ? o.server_port : pg.port();
-    std::ostringstream ini;
-    ini << "[databases]\n"
-        << "mastodon_production = host=127.0.0.1 port=" << server_port
-        << " dbname=mastodon_production user=mastodon password=" << o.server_password << "\n"
-        << "\n"
-        << "[pgbouncer]\n"
-        << "listen_addr = 127.0.0.1\n"
-        << "listen_port = " << port_ << "\n"
-        << "unix_socket_dir = " << dir_.path() << "\n"
-        << "auth_type = md5\n"
-        << "auth_file = " << dir_.file("userlist.txt") << "\n"
-        << "admin_users = pgbouncer\n"
-        << "logfile = " << dir_.file("sabakan.log") << "\n"
-        << "pool_mode = " << o.pool_mode << "\n"
-        << "default_pool_size = " << o.default_pool_size << "\n"
-        << "max_client_conn = " << o.max_client_conn << "\n"
-        << "query_wait_timeout = " << o.query_wait_timeout << "\n"
-        << "workers = " << o.workers << "\n";
+    ini_builder ini;
+    ini.databases =
+        database_line("mastodon_production", o.server_port != 0 ? o.server_port : pg.port(),
+                      "dbname=mastodon_production user=mastodon password=" + o.server_password);
+    ini.pool_mode = o.pool_mode;
+    ini.default_pool_size = o.default_pool_size;
+    ini.max_client_conn = o.max_client_conn;
+    ini.query_wait_timeout = o.query_wait_timeout;
+    ini.workers = o.workers;
     for (const auto& [key, value] : o.extra) {
-        ini << key << " = " << value << "\n";
+        ini.more += key + " = " + value + "\n";
     }
-    write_file(dir_.file("sabakan.ini"), ini.str());
+    write_file(dir_.file("sabakan.ini"), ini.render(port_, dir_.path()));
 }
 
 bool sabakan_process::start_and_wait() {
