@@ -2,6 +2,7 @@
 // and the shared budget's rules for opening a server (pool_size, the reserve,
 // max_db_connections and max_user_connections over every worker).
 #include <sabakan/core/log.hpp>
+#include <sabakan/core/memory.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -63,7 +64,8 @@ void pooler::adopt_server(moving_server m) {
     log::debug("S-{}: arrives from another worker", m.id);
     backend_pool& p = *it->second;
     const moving_server from = m;  // the times, kept past the move below
-    auto s = std::make_shared<server_connection>(*this, p, std::move(m));
+    auto s = std::allocate_shared<server_connection>(
+        core::long_lived_allocator<server_connection>(), *this, p, std::move(m));
     s->start_adopted(from);
 }
 

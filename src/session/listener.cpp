@@ -6,6 +6,7 @@
 #include "listener.hpp"
 
 #include <sabakan/core/log.hpp>
+#include <sabakan/core/memory.hpp>
 #include <sabakan/net/tcp_options.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
@@ -89,7 +90,9 @@ net::awaitable<void> listener::accept_loop(Acceptor& acceptor, bool is_unix) {
         if (!is_unix) {
             net::apply_tcp_options(socket.native_handle(), owner_.settings());
         }
-        std::make_shared<client_session>(owner_, std::move(socket), is_unix)->start();
+        std::allocate_shared<client_session>(core::long_lived_allocator<client_session>(), owner_,
+                                             std::move(socket), is_unix)
+            ->start();
     }
 }
 
@@ -106,7 +109,9 @@ void listener::accept_backlog(Acceptor& acceptor, bool is_unix) {
         if (!is_unix) {
             net::apply_tcp_options(socket.native_handle(), owner_.settings());
         }
-        std::make_shared<client_session>(owner_, std::move(socket), is_unix)->start();
+        std::allocate_shared<client_session>(core::long_lived_allocator<client_session>(), owner_,
+                                             std::move(socket), is_unix)
+            ->start();
     }
 }
 

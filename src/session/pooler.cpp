@@ -4,6 +4,7 @@
 #include <sabakan/auth/scram.hpp>
 #include <sabakan/config/log_options.hpp>
 #include <sabakan/core/log.hpp>
+#include <sabakan/core/memory.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 #include <sabakan/session/server_connection.hpp>
@@ -286,7 +287,8 @@ void pooler::check_server(pool::server_slot& s) {
 
 void pooler::open_server(pool::server_pool& p) {
     auto& bp = static_cast<backend_pool&>(p);
-    auto server = std::make_shared<server_connection>(*this, bp);
+    auto server = std::allocate_shared<server_connection>(
+        core::long_lived_allocator<server_connection>(), *this, bp);
     bp.add_login(*server);
     server->start();
 }
