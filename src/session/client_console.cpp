@@ -6,16 +6,11 @@
 #include <sabakan/protocol/messages.hpp>
 #include <sabakan/protocol/sqlstate.hpp>
 #include <sabakan/relay/scanners.hpp>
+#include <sabakan/session/client_login.hpp>
 #include <sabakan/session/client_session.hpp>
 #include <sabakan/session/pooler.hpp>
 
-#include <sabakan/session/client_login.hpp>
-
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 
 namespace sabakan::session {
 

@@ -25,7 +25,6 @@ namespace sabakan::session {
 
 namespace asio = net::asio;
 using net::error_code;
-using protocol::scan_status;
 namespace sqlstate = protocol::sqlstate;
 
 namespace {

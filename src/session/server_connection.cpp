@@ -16,11 +16,6 @@
 #include "server_login.hpp"
 #include "task_failure.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <optional>
-
 namespace sabakan::session {
 
 namespace asio = net::asio;
@@ -264,9 +259,9 @@ net::awaitable<void> server_connection::run() {
             }
         });
     }
-    server_login login(owner_, pool_.target(), transport_, buf_, scanner_, timed_out_, closed_);
+    server_login login(owner_, pool_.target(), transport_, buf_, scanner_, endpoint_, timed_out_,
+                       closed_);
     bool ok = co_await login.connect();  // one co_await per statement (GCC 12)
-    endpoint_ = login.endpoint();
     if (ok) {
         ok = co_await login.log_in();
     }
@@ -350,8 +345,10 @@ bool server_connection::consume_unlinked() {
             const bool check = running_ == own_query::check;
             if (tag == backend_tag::ready_for_query && r.whole) {
                 running_ = own_query::none;
-                const auto status = static_cast<protocol::transaction_status>(r.body()[0]);
-                if (status != protocol::transaction_status::idle || buf_.has_unparsed()) {
+                const bool idle =
+                    !r.body().empty() && static_cast<protocol::transaction_status>(r.body()[0]) ==
+                                             protocol::transaction_status::idle;
+                if (!idle || buf_.has_unparsed()) {
                     close(check ? "server_check_query left the server in a transaction"
                                 : "server_reset_query left the server in a transaction");
                     return false;

@@ -22,16 +22,19 @@ namespace sabakan::session {
 
 class server_login {
 public:
-    /// `timed_out` and `closed` are the connection's own flags, set while the login runs
-    /// (server_connect_timeout, a close from outside); they shape what a failure says.
+    /// `endpoint` is the connection's own, set as soon as the address is known (SHOW
+    /// SERVERS shows it while the connect runs). `timed_out` and `closed` are its flags, set
+    /// while the login runs (server_connect_timeout, a close from outside); they shape what
+    /// a failure says.
     server_login(pooler& owner, server_target target, net::transport& transport,
-                 relay::recv_buffer& buf, protocol::frame_scanner& scanner, const bool& timed_out,
-                 const bool& closed)
+                 relay::recv_buffer& buf, protocol::frame_scanner& scanner,
+                 net::stream_endpoint& endpoint, const bool& timed_out, const bool& closed)
         : owner_(owner),
           target_(std::move(target)),
           transport_(transport),
           buf_(buf),
           scanner_(scanner),
+          endpoint_(endpoint),
           timed_out_(timed_out),
           closed_(closed) {}
 
@@ -40,7 +43,6 @@ public:
     /// Logs in on the connected transport; false with failure() set when it cannot.
     net::awaitable<bool> log_in();
 
-    const net::stream_endpoint& endpoint() const noexcept { return endpoint_; }
     protocol::cancel_key backend_key() const noexcept { return key_; }
     /// The ParameterStatus values the server reported during the login.
     std::vector<std::pair<std::string, std::string>>& server_params() noexcept {
@@ -62,9 +64,9 @@ private:
     net::transport& transport_;
     relay::recv_buffer& buf_;
     protocol::frame_scanner& scanner_;
+    net::stream_endpoint& endpoint_;
     const bool& timed_out_;
     const bool& closed_;
-    net::stream_endpoint endpoint_;
     protocol::cancel_key key_;
     std::optional<auth::scram_client> scram_;
     std::vector<std::pair<std::string, std::string>> server_params_;

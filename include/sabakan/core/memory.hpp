@@ -34,7 +34,11 @@ struct long_lived_allocator {
     template <typename U>
     long_lived_allocator(const long_lived_allocator<U>&) noexcept {}
 
-    T* allocate(std::size_t n) { return static_cast<T*>(allocate_long_lived(n * sizeof(T))); }
+    T* allocate(std::size_t n) {
+        // The memory is aligned as operator new's is, and no more.
+        static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+        return static_cast<T*>(allocate_long_lived(n * sizeof(T)));
+    }
     void deallocate(T* p, std::size_t n) noexcept { free_long_lived(p, n * sizeof(T)); }
 
     template <typename U>
