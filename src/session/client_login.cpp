@@ -90,6 +90,15 @@ net::awaitable<bool> client_login::read_more() {
     co_return true;
 }
 
+net::awaitable<bool> client_login::ask(protocol::byte_buffer& out, std::string& answer,
+                                       bool is_cstring) {
+    co_await channel_.send(out);
+    if (channel_.closing()) {
+        co_return false;
+    }
+    co_return co_await read_password(answer, is_cstring);
+}
+
 net::awaitable<bool> client_login::fatal(std::string_view state, std::string_view message,
                                          std::string_view hint) {
     co_await channel_.fatal(state, message, hint);
@@ -299,12 +308,8 @@ net::awaitable<bool> client_login::authenticate() {
             co_return true;
         case config::auth_type::plain: {
             protocol::append_auth_request(out, protocol::auth_request::cleartext_password);
-            co_await channel_.send(out);
             std::string password;
-            if (channel_.closing()) {
-                co_return false;
-            }
-            if (!co_await read_password(password)) {
+            if (!co_await ask(out, password)) {
                 co_return false;
             }
             if (secret == nullptr) {
@@ -336,12 +341,8 @@ net::awaitable<bool> client_login::authenticate() {
             std::array<std::byte, 4> salt{};
             auth::random_bytes(salt);
             protocol::append_auth_request(out, protocol::auth_request::md5_password, salt);
-            co_await channel_.send(out);
             std::string response;
-            if (channel_.closing()) {
-                co_return false;
-            }
-            if (!co_await read_password(response)) {
+            if (!co_await ask(out, response)) {
                 co_return false;
             }
             // An unknown user is challenged like a known one, so a failed login does not
@@ -385,12 +386,8 @@ net::awaitable<bool> client_login::authenticate_scram(const std::string* secret)
     mechs.push_back('\0');
     mechs.push_back('\0');
     protocol::append_auth_request(out, protocol::auth_request::sasl, protocol::as_bytes(mechs));
-    co_await channel_.send(out);
     std::string msg;
-    if (channel_.closing()) {
-        co_return false;
-    }
-    if (!co_await read_password(msg, false)) {
+    if (!co_await ask(out, msg, false)) {
         co_return false;
     }
     protocol::message_reader r{protocol::as_bytes(msg)};
@@ -412,11 +409,7 @@ net::awaitable<bool> client_login::authenticate_scram(const std::string* secret)
     }
     protocol::append_auth_request(out, protocol::auth_request::sasl_continue,
                                   protocol::as_bytes(reply));
-    co_await channel_.send(out);
-    if (channel_.closing()) {
-        co_return false;
-    }
-    if (!co_await read_password(msg, false)) {
+    if (!co_await ask(out, msg, false)) {
         co_return false;
     }
     if (!server.handle_client_final(msg, reply, error) || !known) {

@@ -70,6 +70,10 @@ public:
 private:
     /// Reads what the client has sent into the buffer; false when it has gone.
     net::awaitable<bool> read_more();
+    /// Sends `out` (an authentication request) and reads the client's answer into
+    /// `answer`; false when the client has gone or was refused.
+    net::awaitable<bool> ask(protocol::byte_buffer& out, std::string& answer,
+                             bool is_cstring = true);
     net::awaitable<bool> read_password(std::string& out, bool is_cstring = true);
     net::awaitable<bool> authenticate_scram(const std::string* secret);
     /// Refuses the login: the channel sends the error. Always false.
